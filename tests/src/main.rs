@@ -1,1 +1,7 @@
+//! rlr's test suite: one binary, one module per concern.
 
+mod cli;
+mod fixtures;
+mod recipes;
+mod spans;
+mod tree;

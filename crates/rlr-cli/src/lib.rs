@@ -1,1 +1,220 @@
-//! rlr-cli
+//! # rlr-cli: the `rlr` command
+//!
+//! `rlr check`, `rlr graph`, `rlr explain`, `rlr fmt` and `rlr run`, wired with
+//! clap. The binary only calls [`main`]; tests call [`run`] with in-memory
+//! streams.
+//!
+//! Exit codes: [`EXIT_OK`] (0) ok, [`EXIT_INPUT`] (1) the recipe or input is
+//! wrong (diagnostics printed), [`EXIT_FAILED`] (2) the run failed.
+//! Standard output carries only what a command produces (a graph, an
+//! explanation, formatted text); diagnostics and summaries go to standard error.
+
+pub mod commands;
+pub mod loader;
+pub mod render;
+
+use std::any::Any;
+use std::io::{self, IsTerminal, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::commands::Ctx;
+use crate::render::{Renderer, Style};
+
+/// Exit code: everything is fine.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: the recipe or input is wrong; diagnostics were printed.
+pub const EXIT_INPUT: i32 = 1;
+/// Exit code: the run failed (or the tool itself did).
+pub const EXIT_FAILED: i32 = 2;
+
+/// The command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "rlr",
+    version,
+    about = "Check, draw, document, format and run RL post-training recipes (.rlr files).",
+    after_help = "Exit codes: 0 ok, 1 the recipe or input is wrong (diagnostics printed), 2 the run failed.",
+    arg_required_else_help = true
+)]
+pub struct Cli {
+    /// When to colour diagnostics: `auto` colours when standard error is a terminal and NO_COLOR is unset.
+    #[arg(long, value_enum, global = true, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// When to colour diagnostics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard error is a terminal and `NO_COLOR` is unset or empty.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile recipes and report every error and warning.
+    Check(commands::check::CheckArgs),
+    /// Print a recipe's compiled reward graphs as Graphviz DOT or text.
+    Graph(commands::graph::GraphArgs),
+    /// Explain a built-in (signature, parameters, defaults, source), or list them all.
+    Explain(commands::explain::ExplainArgs),
+    /// Format recipes in place (or check that they are formatted).
+    Fmt(commands::fmt::FmtArgs),
+    /// Check a recipe and train it (the training engine is not built yet).
+    Run(commands::run::RunArgs),
+}
+
+/// Runs `rlr` with `args` (the arguments after the program name) on the given
+/// streams and returns the exit code. `--color auto` means no colour here,
+/// since the streams are not known to be terminals; see [`run_with_terminal`].
+pub fn run(
+    args: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    run_with_terminal(args, stdin, stdout, stderr, false)
+}
+
+/// [`run`], told whether `stderr` is a terminal (which `--color auto` colours
+/// unless `NO_COLOR` is set to something non-empty).
+pub fn run_with_terminal(
+    args: &[String],
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    stderr_is_terminal: bool,
+) -> i32 {
+    let auto_color =
+        stderr_is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let argv = std::iter::once("rlr".to_string()).chain(args.iter().cloned());
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e, args, auto_color, stdout, stderr),
+    };
+    let color = match cli.color {
+        ColorChoice::Auto => auto_color,
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+    };
+    let mut ctx = Ctx {
+        stdin,
+        stdout,
+        stderr,
+        renderer: Renderer::new(Style::Rich, color),
+    };
+    let result = match &cli.command {
+        Command::Check(a) => commands::check::run(&mut ctx, a),
+        Command::Graph(a) => commands::graph::run(&mut ctx, a),
+        Command::Explain(a) => commands::explain::run(&mut ctx, a),
+        Command::Fmt(a) => commands::fmt::run(&mut ctx, a),
+        Command::Run(a) => commands::run::run(&mut ctx, a),
+    };
+    let result = result.and_then(|code| ctx.stdout.flush().map(|()| code));
+    match result {
+        Ok(code) => code,
+        // The reader went away (`rlr explain | head`): nothing left to say.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => EXIT_OK,
+        Err(e) => {
+            ctx.error(&format!("cannot write to standard output: {e}"), &[], None);
+            EXIT_FAILED
+        }
+    }
+}
+
+/// Prints clap's help, version or usage error. Help and version go to standard
+/// output with exit 0; a usage error goes to standard error with exit 1.
+fn usage_error(
+    e: &clap::Error,
+    args: &[String],
+    auto_color: bool,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> i32 {
+    // The arguments did not parse, so honour an explicit `--color` by hand.
+    let mut color = auto_color;
+    for (i, a) in args.iter().enumerate() {
+        let value = match a.strip_prefix("--color=") {
+            Some(v) => Some(v),
+            None if a == "--color" => args.get(i + 1).map(String::as_str),
+            None => None,
+        };
+        match value {
+            Some("always") => color = true,
+            Some("never") => color = false,
+            _ => {}
+        }
+    }
+    let styled = e.render();
+    let text = if color {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    if e.use_stderr() {
+        let _ = stderr.write_all(text.as_bytes());
+        EXIT_INPUT
+    } else {
+        let _ = stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush());
+        EXIT_OK
+    }
+}
+
+/// The whole program, on the process's real streams and arguments. Returns the
+/// exit code. A panic (always a bug) is reported as an internal error, exit 2.
+pub fn main() -> i32 {
+    panic::set_hook(Box::new(|info| {
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr(),
+            "internal error: {}{place}\nthis is a bug in rlr; please report it with the command and recipe that caused it",
+            panic_message(info.payload())
+        );
+    }));
+    let mut args = Vec::new();
+    for a in std::env::args_os().skip(1) {
+        match a.into_string() {
+            Ok(s) => args.push(s),
+            Err(bad) => {
+                let _ = writeln!(
+                    io::stderr(),
+                    "error: argument {} is not valid UTF-8",
+                    bad.to_string_lossy()
+                );
+                return EXIT_INPUT;
+            }
+        }
+    }
+    let is_terminal = io::stderr().is_terminal();
+    let outcome = panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut stdin = io::stdin().lock();
+        let mut stdout = io::stdout().lock();
+        let mut stderr = io::stderr().lock();
+        run_with_terminal(&args, &mut stdin, &mut stdout, &mut stderr, is_terminal)
+    }));
+    outcome.unwrap_or(EXIT_FAILED)
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s
+    } else {
+        "panic"
+    }
+}

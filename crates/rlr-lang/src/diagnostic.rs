@@ -100,7 +100,10 @@ impl Diagnostic {
 }
 
 /// The closest candidate to `name` by edit distance, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let limit = (name.chars().count() / 3).max(1);
     let candidates: Vec<&'a str> = candidates.into_iter().collect();
     let close = candidates
@@ -112,7 +115,13 @@ pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str
     // A word that is the start of a longer name (`entropy` for `entropy_coef`).
     close.or_else(|| {
         (name.len() >= 3)
-            .then(|| candidates.iter().copied().filter(|c| c.starts_with(name)).min_by_key(|c| c.len()))
+            .then(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .filter(|c| c.starts_with(name))
+                    .min_by_key(|c| c.len())
+            })
             .flatten()
     })
 }
@@ -143,9 +152,15 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
-        assert_eq!(did_you_mean("outcom", ["outcome", "trust"]), Some("outcome"));
+        assert_eq!(
+            did_you_mean("outcom", ["outcome", "trust"]),
+            Some("outcome")
+        );
         assert_eq!(did_you_mean("zzz", ["outcome", "trust"]), None);
-        assert_eq!(did_you_mean("entropy", ["entropy_coef", "kl"]), Some("entropy_coef"));
+        assert_eq!(
+            did_you_mean("entropy", ["entropy_coef", "kl"]),
+            Some("entropy_coef")
+        );
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -14,8 +14,19 @@ pub fn text(p: &Program) -> String {
         let _ = writeln!(out, "  {k} = {v}");
     }
     for d in &p.decls {
-        let args = d.args.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ");
-        let _ = writeln!(out, "{} {} = {}({args})", d.kind.keyword(), d.name, d.builtin);
+        let args = d
+            .args
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "{} {} = {}({args})",
+            d.kind.keyword(),
+            d.name,
+            d.builtin
+        );
     }
     for s in &p.stages {
         stage_text(&mut out, s);
@@ -24,13 +35,27 @@ pub fn text(p: &Program) -> String {
 }
 
 fn stage_text(out: &mut String, s: &Stage) {
-    let _ = writeln!(out, "\nstage {} = {}(model = {}, task = {})", s.name, s.kind, s.model, s.task);
+    let _ = writeln!(
+        out,
+        "\nstage {} = {}(model = {}, task = {})",
+        s.name, s.kind, s.model, s.task
+    );
     for (k, v) in &s.settings {
         let _ = writeln!(out, "  setting {k} = {v}");
     }
     for b in &s.branches {
-        let args = b.args.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ");
-        let _ = writeln!(out, "  branch {} prompt={} {args}", b.name, s.graph.node(b.prompt).name);
+        let args = b
+            .args
+            .iter()
+            .map(|(k, v)| format!("{k} = {v}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let _ = writeln!(
+            out,
+            "  branch {} prompt={} {args}",
+            b.name,
+            s.graph.node(b.prompt).name
+        );
     }
     let g = &s.graph;
     for id in &g.order {
@@ -76,7 +101,11 @@ pub fn expr(g: &RewardGraph, e: &Expr) -> String {
         ExprKind::BranchContext { branch, name } => format!("{branch}.{name}"),
         ExprKind::Sample(f) => format!("sample.{f}"),
         ExprKind::SampleRecord => "sample".into(),
-        ExprKind::Call { builtin, args, partition } => {
+        ExprKind::Call {
+            builtin,
+            args,
+            partition,
+        } => {
             let mut parts = Vec::new();
             for (i, (name, a)) in args.iter().enumerate() {
                 // Signals read positionally; constants are named settings of the call.
@@ -84,10 +113,10 @@ pub fn expr(g: &RewardGraph, e: &Expr) -> String {
                     Arg::Signal(x) => expr(g, x),
                     Arg::Const(c) => format!("{name} = {c}"),
                 };
-                if i == 0 {
-                    if let Some(p) = partition {
-                        let _ = write!(s, " where {}", expr(g, p));
-                    }
+                if i == 0
+                    && let Some(p) = partition
+                {
+                    let _ = write!(s, " where {}", expr(g, p));
                 }
                 parts.push(s);
             }
@@ -98,8 +127,12 @@ pub fn expr(g: &RewardGraph, e: &Expr) -> String {
             UnaryOp::Not => format!("not {}", wrap(g, a)),
         },
         ExprKind::Binary(op, a, b) => format!("{} {} {}", wrap(g, a), op_str(*op), wrap(g, b)),
-        ExprKind::If(c, a, b) => format!("if {} then {} else {}", expr(g, c), expr(g, a), expr(g, b)),
-        ExprKind::When(v, c, d) => format!("{} when {} else {}", wrap(g, v), expr(g, c), expr(g, d)),
+        ExprKind::If(c, a, b) => {
+            format!("if {} then {} else {}", expr(g, c), expr(g, a), expr(g, b))
+        }
+        ExprKind::When(v, c, d) => {
+            format!("{} when {} else {}", wrap(g, v), expr(g, c), expr(g, d))
+        }
     }
 }
 
@@ -122,7 +155,11 @@ pub fn dot(p: &Program) -> String {
     out.push_str("  rankdir=LR;\n  node [fontname=\"Helvetica\", fontsize=10];\n  edge [color=\"#555555\"];\n");
     for (si, s) in p.stages.iter().enumerate() {
         let _ = writeln!(out, "  subgraph cluster_{si} {{");
-        let _ = writeln!(out, "    label={};", quote(&format!("stage {} ({})", s.name, s.kind)));
+        let _ = writeln!(
+            out,
+            "    label={};",
+            quote(&format!("stage {} ({})", s.name, s.kind))
+        );
         let g = &s.graph;
         for id in &g.order {
             let n = g.node(*id);
@@ -130,7 +167,12 @@ pub fn dot(p: &Program) -> String {
         }
         for e in g.dag.edge_indices() {
             if let Some((a, b)) = g.dag.edge_endpoints(e) {
-                let _ = writeln!(out, "    {} -> {};", node_id(si, g.dag[a]), node_id(si, g.dag[b]));
+                let _ = writeln!(
+                    out,
+                    "    {} -> {};",
+                    node_id(si, g.dag[a]),
+                    node_id(si, g.dag[b])
+                );
             }
         }
         for (k, o) in s.objectives.iter().enumerate() {
@@ -138,13 +180,25 @@ pub fn dot(p: &Program) -> String {
                 Some(b) => format!("optimize on {b}"),
                 None => "optimize".to_string(),
             };
-            let _ = writeln!(out, "    s{si}_obj{k} [label={}, shape=doubleoctagon, style=filled, fillcolor=\"#dddddd\"];", quote(&label));
+            let _ = writeln!(
+                out,
+                "    s{si}_obj{k} [label={}, shape=doubleoctagon, style=filled, fillcolor=\"#dddddd\"];",
+                quote(&label)
+            );
             let _ = writeln!(out, "    {} -> s{si}_obj{k};", node_id(si, o.target));
             if let Some(x) = o.scale {
-                let _ = writeln!(out, "    {} -> s{si}_obj{k} [style=dashed, label=\"scale\"];", node_id(si, x));
+                let _ = writeln!(
+                    out,
+                    "    {} -> s{si}_obj{k} [style=dashed, label=\"scale\"];",
+                    node_id(si, x)
+                );
             }
             if let Some(w) = o.weight {
-                let _ = writeln!(out, "    {} -> s{si}_obj{k} [style=dashed, label=\"weight\"];", node_id(si, w));
+                let _ = writeln!(
+                    out,
+                    "    {} -> s{si}_obj{k} [style=dashed, label=\"weight\"];",
+                    node_id(si, w)
+                );
             }
         }
         for (k, f) in s.filters.iter().enumerate() {
@@ -155,7 +209,11 @@ pub fn dot(p: &Program) -> String {
             );
             let _ = writeln!(out, "    {} -> s{si}_filter{k};", node_id(si, f.cond));
             if let Some(u) = f.unless {
-                let _ = writeln!(out, "    {} -> s{si}_filter{k} [style=dashed, label=\"unless\"];", node_id(si, u));
+                let _ = writeln!(
+                    out,
+                    "    {} -> s{si}_filter{k} [style=dashed, label=\"unless\"];",
+                    node_id(si, u)
+                );
             }
         }
         out.push_str("  }\n");
@@ -186,7 +244,10 @@ fn style(n: &Node) -> String {
     if let Some(r) = &n.rollouts {
         let _ = write!(label, "\non {r}");
     }
-    let dashed = matches!(n.origin, Origin::FnLocal { .. } | Origin::FnArg { .. } | Origin::BranchPrompt);
+    let dashed = matches!(
+        n.origin,
+        Origin::FnLocal { .. } | Origin::FnArg { .. } | Origin::BranchPrompt
+    );
     format!(
         "label={}, shape={shape}, style=\"filled{}\", fillcolor=\"{color}\"",
         quote(&label),

@@ -12,7 +12,10 @@ use crate::source::Span;
 /// the items `i` reads, with where). Ties keep source order. Items on a
 /// cycle, or reading one, are left out of the order; each cycle is returned
 /// as its path `i0 reads i1 reads ... reads i0`, each step with its place.
-pub fn order_with_cycles(n: usize, reads: &[Vec<(usize, Span)>]) -> (Vec<usize>, Vec<Vec<(usize, Span)>>) {
+pub fn order_with_cycles(
+    n: usize,
+    reads: &[Vec<(usize, Span)>],
+) -> (Vec<usize>, Vec<Vec<(usize, Span)>>) {
     let mut g: DiGraph<usize, Span> = DiGraph::new();
     let idx: Vec<NodeIndex> = (0..n).map(|i| g.add_node(i)).collect();
     for (i, rs) in reads.iter().enumerate() {
@@ -29,7 +32,10 @@ pub fn order_with_cycles(n: usize, reads: &[Vec<(usize, Span)>]) -> (Vec<usize>,
         }
     }
     cycles.sort_by_key(|c| c.first().map(|(i, _)| *i));
-    let deps: Vec<Vec<usize>> = reads.iter().map(|rs| rs.iter().map(|(j, _)| *j).collect()).collect();
+    let deps: Vec<Vec<usize>> = reads
+        .iter()
+        .map(|rs| rs.iter().map(|(j, _)| *j).collect())
+        .collect();
     (kahn(n, &deps), cycles)
 }
 
@@ -53,7 +59,9 @@ fn cycle_path(members: &[usize], reads: &[Vec<(usize, Span)>]) -> Vec<(usize, Sp
                 continue;
             }
             path.push((at, *span));
-            if *next == start || (!visited[*next] && dfs(*next, start, members, reads, visited, path)) {
+            if *next == start
+                || (!visited[*next] && dfs(*next, start, members, reads, visited, path))
+            {
                 return true;
             }
             path.pop();
@@ -79,7 +87,8 @@ pub fn kahn(n: usize, deps: &[Vec<usize>]) -> Vec<usize> {
             }
         }
     }
-    let mut ready: BinaryHeap<Reverse<usize>> = (0..n).filter(|i| indegree[*i] == 0).map(Reverse).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|i| indegree[*i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(Reverse(i)) = ready.pop() {
         order.push(i);
@@ -115,7 +124,10 @@ pub fn build(nodes: Vec<Node>) -> RewardGraph {
         }
         deps.push(seen.iter().map(|d| d.0 as usize).collect());
     }
-    let order = kahn(nodes.len(), &deps).into_iter().map(|i| NodeId(i as u32)).collect();
+    let order = kahn(nodes.len(), &deps)
+        .into_iter()
+        .map(|i| NodeId(i as u32))
+        .collect();
     RewardGraph { nodes, order, dag }
 }
 
@@ -131,7 +143,10 @@ mod tests {
         let (order, cycles) = order_with_cycles(4, &reads);
         assert_eq!(order, vec![3]);
         assert_eq!(cycles.len(), 1);
-        assert_eq!(cycles[0].iter().map(|(i, _)| *i).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(
+            cycles[0].iter().map(|(i, _)| *i).collect::<Vec<_>>(),
+            vec![1, 2]
+        );
         let (order, cycles) = order_with_cycles(3, &[vec![(2, s)], vec![], vec![(1, s)]]);
         assert_eq!(order, vec![1, 2, 0]);
         assert!(cycles.is_empty());

@@ -235,7 +235,10 @@ impl RewardGraph {
 
     /// The node called `name`.
     pub fn find(&self, name: &str) -> Option<NodeId> {
-        self.nodes.iter().position(|n| n.name == name).map(|i| NodeId(i as u32))
+        self.nodes
+            .iter()
+            .position(|n| n.name == name)
+            .map(|i| NodeId(i as u32))
     }
 }
 
@@ -328,7 +331,9 @@ impl Expr {
     pub fn references(&self, out: &mut Vec<(NodeId, Span)>) {
         match &self.kind {
             ExprKind::Node(id) => out.push((*id, self.span)),
-            ExprKind::Call { args, partition, .. } => {
+            ExprKind::Call {
+                args, partition, ..
+            } => {
                 for (_, a) in args {
                     if let Arg::Signal(e) = a {
                         e.references(out);

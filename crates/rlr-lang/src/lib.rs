@@ -30,6 +30,7 @@ pub mod ast;
 pub mod check;
 pub mod diagnostic;
 pub mod dump;
+pub mod fmt;
 pub mod graph;
 pub mod ir;
 pub mod parse;

@@ -23,7 +23,9 @@ pub struct NoImports;
 
 impl Loader for NoImports {
     fn load(&mut self, _from: &str, path: &str) -> Result<(String, String), String> {
-        Err(format!("cannot read `{path}`: imports are not available here"))
+        Err(format!(
+            "cannot read `{path}`: imports are not available here"
+        ))
     }
 }
 
@@ -106,8 +108,9 @@ fn import(
     let span: Span = imp.path.span;
     if chain.len() > MAX_IMPORT_DEPTH {
         out.diagnostics.push(
-            Diagnostic::error("E0202", "imports are nested too deep", span)
-                .help(format!("at most {MAX_IMPORT_DEPTH} files can import each other in a chain")),
+            Diagnostic::error("E0202", "imports are nested too deep", span).help(format!(
+                "at most {MAX_IMPORT_DEPTH} files can import each other in a chain"
+            )),
         );
         return;
     }
@@ -119,7 +122,11 @@ fn import(
         ),
         Ok((name, text)) => {
             if let Some(pos) = chain.iter().position(|c| *c == name) {
-                let cycle = chain[pos..].iter().chain(std::iter::once(&name)).cloned().collect::<Vec<_>>();
+                let cycle = chain[pos..]
+                    .iter()
+                    .chain(std::iter::once(&name))
+                    .cloned()
+                    .collect::<Vec<_>>();
                 out.diagnostics.push(
                     Diagnostic::error("E0204", "files import each other in a cycle", span)
                         .label("this import closes the cycle")

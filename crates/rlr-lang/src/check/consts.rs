@@ -30,7 +30,10 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
         ExprKind::Str(s) => Const::Str(s.clone()),
         ExprKind::Bool(b) => Const::Bool(*b),
         ExprKind::List(items) => {
-            let items = items.iter().map(|i| eval(i, env)).collect::<Result<Vec<_>, _>>()?;
+            let items = items
+                .iter()
+                .map(|i| eval(i, env))
+                .collect::<Result<Vec<_>, _>>()?;
             if !items.is_empty() && items.iter().all(|c| matches!(c, Const::Pair(..))) {
                 Const::Points(
                     items
@@ -53,8 +56,12 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
             match nums.as_slice() {
                 [(Some(a), _), (Some(b), _)] => Const::Pair(*a, *b),
                 _ => {
-                    return Err(Diagnostic::error("E0301", "a tuple here must be a pair of numbers", e.span)
-                        .help("write e.g. `(0.2, 0.28)`"));
+                    return Err(Diagnostic::error(
+                        "E0301",
+                        "a tuple here must be a pair of numbers",
+                        e.span,
+                    )
+                    .help("write e.g. `(0.2, 0.28)`"));
                 }
             }
         }
@@ -63,17 +70,36 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
             let b = number(to, env)?;
             Const::Range(a, b)
         }
-        ExprKind::Unary { op: UnaryOp::Neg, operand } => match eval(operand, env)? {
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand,
+        } => match eval(operand, env)? {
             Const::Int(i) => Const::Int(-i),
             c => Const::Real(-c.as_f64().ok_or_else(|| not_number(operand))?),
         },
-        ExprKind::Unary { op: UnaryOp::Not, operand } => match eval(operand, env)? {
+        ExprKind::Unary {
+            op: UnaryOp::Not,
+            operand,
+        } => match eval(operand, env)? {
             Const::Bool(b) => Const::Bool(!b),
-            _ => return Err(Diagnostic::error("E0302", "`not` needs a true/false value", operand.span)),
+            _ => {
+                return Err(Diagnostic::error(
+                    "E0302",
+                    "`not` needs a true/false value",
+                    operand.span,
+                ));
+            }
         },
-        ExprKind::Binary { op, lhs, rhs } if matches!(op, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow) => {
+        ExprKind::Binary { op, lhs, rhs }
+            if matches!(
+                op,
+                BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Pow
+            ) =>
+        {
             let (a, b) = (eval(lhs, env)?, eval(rhs, env)?);
-            if let (Const::Int(x), Const::Int(y), BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul) = (&a, &b, op) {
+            if let (Const::Int(x), Const::Int(y), BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul) =
+                (&a, &b, op)
+            {
                 let r = match op {
                     BinaryOp::Add => x.checked_add(*y),
                     BinaryOp::Sub => x.checked_sub(*y),
@@ -93,8 +119,12 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
                 _ => x.powf(y),
             };
             if !r.is_finite() {
-                return Err(Diagnostic::error("E0303", "this constant is not a finite number", e.span)
-                    .help("check for a division by zero or an overflow"));
+                return Err(Diagnostic::error(
+                    "E0303",
+                    "this constant is not a finite number",
+                    e.span,
+                )
+                .help("check for a division by zero or an overflow"));
             }
             Const::Real(r)
         }
@@ -105,20 +135,32 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
             } else if (env.names)(name) {
                 Const::Name(name.clone())
             } else {
-                let mut d = Diagnostic::error("E0304", format!("`{name}` is not a constant known before the run"), e.span)
-                    .label("not a setting or declared name");
+                let mut d = Diagnostic::error(
+                    "E0304",
+                    format!("`{name}` is not a constant known before the run"),
+                    e.span,
+                )
+                .label("not a setting or declared name");
                 if let Some(s) = did_you_mean(name, env.settings.keys().map(String::as_str)) {
                     d = d.help(format!("did you mean the setting `{s}`?"));
                 } else {
-                    d = d.help("constants are numbers, strings, lists, stage settings and declared names");
+                    d = d.help(
+                        "constants are numbers, strings, lists, stage settings and declared names",
+                    );
                 }
                 return Err(d);
             }
         }
         _ => {
-            return Err(Diagnostic::error("E0305", "this must be a constant known before the run", e.span)
-                .label("computed during the run")
-                .help("write a literal or a stage setting here; graph values cannot set this parameter"));
+            return Err(Diagnostic::error(
+                "E0305",
+                "this must be a constant known before the run",
+                e.span,
+            )
+            .label("computed during the run")
+            .help(
+                "write a literal or a stage setting here; graph values cannot set this parameter",
+            ));
         }
     })
 }
@@ -149,15 +191,25 @@ pub fn conform(value: Const, param: &ParamSpec, e: &ast::Expr) -> Result<Const, 
     let wrong = |expected: &str| {
         Diagnostic::error(
             "E0310",
-            format!("`{}` expects {expected}, found {}", param.name, describe(&value)),
+            format!(
+                "`{}` expects {expected}, found {}",
+                param.name,
+                describe(&value)
+            ),
             e.span,
         )
         .label(format!("expected {expected}"))
     };
     let out = match (param.ty, &value) {
-        (ParamType::Real, c) => Const::Real(c.as_f64().filter(|_| !matches!(c, Const::Bool(_))).ok_or_else(|| wrong("a number"))?),
+        (ParamType::Real, c) => Const::Real(
+            c.as_f64()
+                .filter(|_| !matches!(c, Const::Bool(_)))
+                .ok_or_else(|| wrong("a number"))?,
+        ),
         (ParamType::Int, Const::Int(i)) => Const::Int(*i),
-        (ParamType::Int, Const::Real(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => Const::Int(*x as i64),
+        (ParamType::Int, Const::Real(x)) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+            Const::Int(*x as i64)
+        }
         (ParamType::Int, _) => return Err(wrong("a whole number")),
         (ParamType::Bool, Const::Bool(b)) => Const::Bool(*b),
         (ParamType::Bool, _) => return Err(wrong("`true` or `false`")),
@@ -179,17 +231,30 @@ pub fn conform(value: Const, param: &ParamSpec, e: &ast::Expr) -> Result<Const, 
                 return Err(d);
             }
         }
-        (ParamType::Choice(options), _) => return Err(wrong(&format!("one of {}", quoted(options)))),
-        (ParamType::StrList, Const::List(items)) if items.iter().all(|i| matches!(i, Const::Str(_))) => value.clone(),
+        (ParamType::Choice(options), _) => {
+            return Err(wrong(&format!("one of {}", quoted(options))));
+        }
+        (ParamType::StrList, Const::List(items))
+            if items.iter().all(|i| matches!(i, Const::Str(_))) =>
+        {
+            value.clone()
+        }
         (ParamType::StrList, _) => return Err(wrong("a list of strings")),
         (ParamType::RealList, Const::List(items)) => {
-            let xs = items.iter().map(Const::as_f64).collect::<Option<Vec<_>>>().ok_or_else(|| wrong("a list of numbers"))?;
+            let xs = items
+                .iter()
+                .map(Const::as_f64)
+                .collect::<Option<Vec<_>>>()
+                .ok_or_else(|| wrong("a list of numbers"))?;
             Const::List(xs.into_iter().map(Const::Real).collect())
         }
         (ParamType::RealList, _) => return Err(wrong("a list of numbers")),
         (ParamType::RealPair, Const::Pair(a, b)) => Const::Pair(*a, *b),
         (ParamType::RealPair, c) => {
-            let x = c.as_f64().filter(|_| !matches!(c, Const::Bool(_))).ok_or_else(|| wrong("a number or a pair `(low, high)`"))?;
+            let x = c
+                .as_f64()
+                .filter(|_| !matches!(c, Const::Bool(_)))
+                .ok_or_else(|| wrong("a number or a pair `(low, high)`"))?;
             Const::Pair(x, x)
         }
         (ParamType::Range, Const::Range(a, b)) => Const::Range(*a, *b),
@@ -205,7 +270,12 @@ pub fn conform(value: Const, param: &ParamSpec, e: &ast::Expr) -> Result<Const, 
     Ok(out)
 }
 
-fn check_range(c: &Const, range: &NumRange, param: &ParamSpec, e: &ast::Expr) -> Result<(), Diagnostic> {
+fn check_range(
+    c: &Const,
+    range: &NumRange,
+    param: &ParamSpec,
+    e: &ast::Expr,
+) -> Result<(), Diagnostic> {
     let values: Vec<f64> = match c {
         Const::Real(x) => vec![*x],
         Const::Int(i) => vec![*i as f64],
@@ -226,7 +296,11 @@ fn check_range(c: &Const, range: &NumRange, param: &ParamSpec, e: &ast::Expr) ->
 }
 
 fn quoted(options: &[&str]) -> String {
-    options.iter().map(|o| format!("\"{o}\"")).collect::<Vec<_>>().join(", ")
+    options
+        .iter()
+        .map(|o| format!("\"{o}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A constant described for messages.

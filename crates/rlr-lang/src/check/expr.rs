@@ -78,12 +78,18 @@ fn konst(c: Const, kind: Kind, span: Span) -> Typed {
 }
 
 /// Matches call arguments to parameters: positional first, then named.
-/// Returns each parameter (the last repeated for variadic extras) with its argument.
+/// Returns each parameter (the last repeated for variadic extras) with its
+/// argument, and the problems found; callers report those and go on checking
+/// what matched, so one file's errors all come out at once.
 pub(super) fn match_args<'x>(
     b: &'static Builtin,
     call: &'x ast::Call,
-) -> Result<Vec<(&'static ParamSpec, Option<&'x ast::Arg>)>, Vec<Diagnostic>> {
-    let mut slots: Vec<(&'static ParamSpec, Option<&'x ast::Arg>)> = b.params.iter().map(|p| (p, None)).collect();
+) -> (
+    Vec<(&'static ParamSpec, Option<&'x ast::Arg>)>,
+    Vec<Diagnostic>,
+) {
+    let mut slots: Vec<(&'static ParamSpec, Option<&'x ast::Arg>)> =
+        b.params.iter().map(|p| (p, None)).collect();
     let mut errors = Vec::new();
     let mut positional = 0usize;
     let mut seen_named = false;
@@ -92,8 +98,12 @@ pub(super) fn match_args<'x>(
             None => {
                 if seen_named {
                     errors.push(
-                        Diagnostic::error("E0201", "a positional argument cannot follow named ones", arg.span)
-                            .help("put positional arguments first, or name this one"),
+                        Diagnostic::error(
+                            "E0201",
+                            "a positional argument cannot follow named ones",
+                            arg.span,
+                        )
+                        .help("put positional arguments first, or name this one"),
                     );
                     continue;
                 }
@@ -126,7 +136,11 @@ pub(super) fn match_args<'x>(
                 match slots.iter_mut().position(|(p, _)| p.name == name.name) {
                     Some(i) if slots[i].1.is_some() => {
                         let prev = slots[i].1.map(|a| a.span);
-                        let mut d = Diagnostic::error("E0203", format!("`{}` is given twice", name.name), name.span);
+                        let mut d = Diagnostic::error(
+                            "E0203",
+                            format!("`{}` is given twice", name.name),
+                            name.span,
+                        );
                         if let Some(prev) = prev {
                             d = d.with(prev, "first given here");
                         }
@@ -144,7 +158,11 @@ pub(super) fn match_args<'x>(
                             Some(m) => d.help(format!("did you mean `{m}`?")),
                             None => d.help(format!(
                                 "its parameters are {}",
-                                b.params.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
+                                b.params
+                                    .iter()
+                                    .map(|p| format!("`{}`", p.name))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
                             )),
                         };
                         errors.push(d);
@@ -156,13 +174,17 @@ pub(super) fn match_args<'x>(
     for (p, a) in &slots {
         if a.is_none() && p.default.is_none() {
             errors.push(
-                Diagnostic::error("E0205", format!("`{}` needs the argument `{}`", b.name, p.name), call.span)
-                    .label(format!("`{}` missing", p.name))
-                    .help(format!("{}: {}", p.name, p.doc)),
+                Diagnostic::error(
+                    "E0205",
+                    format!("`{}` needs the argument `{}`", b.name, p.name),
+                    call.span,
+                )
+                .label(format!("`{}` missing", p.name))
+                .help(format!("{}: {}", p.name, p.doc)),
             );
         }
     }
-    if errors.is_empty() { Ok(slots) } else { Err(errors) }
+    (slots, errors)
 }
 
 impl<'c, 'a, 's> Ex<'c, 'a, 's> {
@@ -278,11 +300,18 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
     /// The finest scope of the operands, checking each broadcasts to it and all
     /// per-rollout operands come from the same rollouts.
     fn unify_scopes(&mut self, parts: &[&Typed]) -> Option<(Scope, Option<String>)> {
-        let finest = parts.iter().map(|p| p.ty().scope).max().unwrap_or(Scope::Step);
+        let finest = parts
+            .iter()
+            .map(|p| p.ty().scope)
+            .max()
+            .unwrap_or(Scope::Step);
         for p in parts {
             let s = p.ty().scope;
             if !s.broadcasts_to(finest) {
-                let finest_part = parts.iter().find(|q| q.ty().scope == finest).map_or(p.e.span, |q| q.e.span);
+                let finest_part = parts
+                    .iter()
+                    .find(|q| q.ty().scope == finest)
+                    .map_or(p.e.span, |q| q.e.span);
                 return self
                     .err(
                         Diagnostic::error(
@@ -326,7 +355,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 _ => {}
             }
         }
-        let set = if finest >= Scope::Response { set.and_then(|(s, _)| s.clone()) } else { None };
+        let set = if finest >= Scope::Response {
+            set.and_then(|(s, _)| s.clone())
+        } else {
+            None
+        };
         Some((finest, set))
     }
 
@@ -339,7 +372,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         return self.kind_error(t, Kind::Real, &format!("`{}`", op.symbol()));
                     }
                 }
-                if op.is_comparison() { Kind::Bool } else { Kind::Real }
+                if op.is_comparison() {
+                    Kind::Bool
+                } else {
+                    Kind::Real
+                }
             }
             Eq | Ne => {
                 let numeric = |k: Kind| k.converts_to(Kind::Real);
@@ -378,13 +415,20 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
     fn node_ref(&self, id: NodeId, span: Span) -> Option<Typed> {
         let node = self.st.nodes.get(id.0 as usize)?.as_ref()?;
         Some(Typed {
-            e: ir::Expr { kind: ExprKind::Node(id), ty: node.ty, span },
+            e: ir::Expr {
+                kind: ExprKind::Node(id),
+                ty: node.ty,
+                span,
+            },
             set: node.rollouts.clone(),
         })
     }
 
     fn visible_names(&self, env: &Env<'_>) -> Vec<String> {
-        let mut names: Vec<String> = registry::CONTEXT.iter().map(|c| c.name.to_string()).collect();
+        let mut names: Vec<String> = registry::CONTEXT
+            .iter()
+            .map(|c| c.name.to_string())
+            .collect();
         names.extend(self.st.settings.keys().cloned());
         match env {
             Env::Stage => names.extend(self.st.bindings.keys().cloned()),
@@ -420,12 +464,21 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                     c if c.as_f64().is_some() => Kind::Real,
                     _ => {
                         return self.err(
-                            Diagnostic::error("E0216", format!("the setting `{name}` is not a number"), p.span)
-                                .help("only numeric and true/false settings can be used in expressions"),
+                            Diagnostic::error(
+                                "E0216",
+                                format!("the setting `{name}` is not a number"),
+                                p.span,
+                            )
+                            .help(
+                                "only numeric and true/false settings can be used in expressions",
+                            ),
                         );
                     }
                 };
-                let c = c.as_f64().filter(|_| kind == Kind::Real).map_or_else(|| c.clone(), Const::Real);
+                let c = c
+                    .as_f64()
+                    .filter(|_| kind == Kind::Real)
+                    .map_or_else(|| c.clone(), Const::Real);
                 return Some(konst(c, kind, p.span));
             }
             if let Some(ctx) = registry::CONTEXT.iter().find(|c| c.name == name) {
@@ -442,14 +495,24 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
             }
             if self.st.branches.contains_key(name) {
                 return self.err(
-                    Diagnostic::error("E0218", format!("`{name}` is a branch of rollouts, not a value"), p.span)
-                        .help(format!("read a field of its rollouts, e.g. `{name}.text`")),
+                    Diagnostic::error(
+                        "E0218",
+                        format!("`{name}` is a branch of rollouts, not a value"),
+                        p.span,
+                    )
+                    .help(format!("read a field of its rollouts, e.g. `{name}.text`")),
                 );
             }
             if let Some((kind, _)) = self.c.decls.get(name) {
                 return self.err(
-                    Diagnostic::error("E0218", format!("`{name}` is a {}, not a value", kind.keyword()), p.span)
-                        .help("models, tasks and tools are passed to stages and built-ins that take them"),
+                    Diagnostic::error(
+                        "E0218",
+                        format!("`{name}` is a {}, not a value", kind.keyword()),
+                        p.span,
+                    )
+                    .help(
+                        "models, tasks and tools are passed to stages and built-ins that take them",
+                    ),
                 );
             }
             if self.c.fns.contains_key(name) || registry::lookup(name).is_some() {
@@ -463,19 +526,30 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         // Dotted paths: `sample.field` or `branch.context`.
         let field = &p.segments[1];
         if p.segments.len() > 2 {
-            return self.err(Diagnostic::error("E0230", format!("`{}` has too many parts", p.dotted()), p.span));
+            return self.err(Diagnostic::error(
+                "E0230",
+                format!("`{}` has too many parts", p.dotted()),
+                p.span,
+            ));
         }
         if name == "sample" {
-            let Some(task) = self.st.task else { return None };
+            let task = self.st.task?;
             return match task.sample_fields.iter().find(|f| f.name == field.name) {
                 Some(f) => Some(Typed {
-                    e: ir::Expr { kind: ExprKind::Sample(f.name.to_string()), ty: f.ty, span: p.span },
+                    e: ir::Expr {
+                        kind: ExprKind::Sample(f.name.to_string()),
+                        ty: f.ty,
+                        span: p.span,
+                    },
                     set: None,
                 }),
                 None => {
                     let mut d = Diagnostic::error(
                         "E0231",
-                        format!("the task `{}` has no sample field `{}`", task.name, field.name),
+                        format!(
+                            "the task `{}` has no sample field `{}`",
+                            task.name, field.name
+                        ),
                         field.span,
                     )
                     .label("unknown field");
@@ -483,7 +557,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         Some(m) => d.help(format!("did you mean `sample.{m}`?")),
                         None => d.help(format!(
                             "its fields are {}",
-                            task.sample_fields.iter().map(|f| format!("`{}`", f.name)).collect::<Vec<_>>().join(", ")
+                            task.sample_fields
+                                .iter()
+                                .map(|f| format!("`{}`", f.name))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )),
                     };
                     self.err(d)
@@ -494,7 +572,10 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
             return match registry::CONTEXT.iter().find(|c| c.name == field.name) {
                 Some(ctx) if ctx.ty.is_some_and(|t| t.scope >= Scope::Response) => Some(Typed {
                     e: ir::Expr {
-                        kind: ExprKind::BranchContext { branch: name.to_string(), name: ctx.name },
+                        kind: ExprKind::BranchContext {
+                            branch: name.to_string(),
+                            name: ctx.name,
+                        },
                         ty: ctx.ty.unwrap_or(real(Scope::Response)),
                         span: p.span,
                     },
@@ -521,8 +602,12 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         }
         if registry::lookup(&p.dotted()).is_some() {
             return self.err(
-                Diagnostic::error("E0219", format!("`{}` is a function; call it", p.dotted()), p.span)
-                    .help(format!("write `{}(...)`", p.dotted())),
+                Diagnostic::error(
+                    "E0219",
+                    format!("`{}` is a function; call it", p.dotted()),
+                    p.span,
+                )
+                .help(format!("write `{}(...)`", p.dotted())),
             );
         }
         self.undefined(name, first.span, env)
@@ -530,7 +615,8 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
 
     fn undefined(&mut self, name: &str, span: Span, env: &Env<'_>) -> Option<Typed> {
         let names = self.visible_names(env);
-        let mut d = Diagnostic::error("E0100", format!("`{name}` is not defined"), span).label("unknown name");
+        let mut d = Diagnostic::error("E0100", format!("`{name}` is not defined"), span)
+            .label("unknown name");
         d = match did_you_mean(name, names.iter().map(String::as_str)) {
             Some(m) => d.help(format!("did you mean `{m}`?")),
             None if matches!(env, Env::Fn(_)) => {
@@ -543,23 +629,27 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
 
     fn call(&mut self, call: &ast::Call, env: &Env<'_>) -> Option<Typed> {
         let mut name = call.callee.dotted();
-        if call.callee.segments.len() == 1 {
-            if let Some(f) = self.c.fns.get(&name).copied() {
-                return self.expand(f, call, env);
-            }
+        if call.callee.segments.len() == 1
+            && let Some(f) = self.c.fns.get(&name).copied()
+        {
+            return self.expand(f, call, env);
         }
         // `max(a, b)` is element-wise; `max(x)` reduces.
         let positional = call.args.iter().filter(|a| a.name.is_none()).count();
-        if positional >= 2 {
-            if let Some(elementwise) = elementwise_name(&name) {
-                name = elementwise.to_string();
-            }
+        if positional >= 2
+            && let Some(elementwise) = elementwise_name(&name)
+        {
+            name = elementwise.to_string();
         }
         let Some(b) = registry::lookup(&name) else {
             let mut candidates = registry::names_in(|c| matches!(c, Category::Node(_)));
             candidates.extend(self.c.fns.keys().map(|k| k.as_str()));
-            let mut d = Diagnostic::error("E0100", format!("there is no function called `{name}`"), call.callee.span)
-                .label("unknown function");
+            let mut d = Diagnostic::error(
+                "E0100",
+                format!("there is no function called `{name}`"),
+                call.callee.span,
+            )
+            .label("unknown function");
             d = match did_you_mean(&name, candidates) {
                 Some(m) => d.help(format!("did you mean `{m}`? (`rlr explain {m}`)")),
                 None => d.help("define it with `fn`, or see the built-ins in the book's reference"),
@@ -576,30 +666,35 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                     _ => "stage NAME = ",
                 };
                 return self.err(
-                    Diagnostic::error("E0233", format!("`{name}` is not a reward function"), call.callee.span)
-                        .help(format!("declare it at the top level: `{kw}{name}(...)`")),
+                    Diagnostic::error(
+                        "E0233",
+                        format!("`{name}` is not a reward function"),
+                        call.callee.span,
+                    )
+                    .help(format!("declare it at the top level: `{kw}{name}(...)`")),
                 );
             }
         };
         if family == Family::Rollout {
             return self.err(
-                Diagnostic::error("E0234", format!("`{name}` creates a branch of rollouts"), call.span)
-                    .help(format!("declare it in the stage: `branch NAME = {name}(...)`, then read `NAME.text`")),
+                Diagnostic::error(
+                    "E0234",
+                    format!("`{name}` creates a branch of rollouts"),
+                    call.span,
+                )
+                .help(format!(
+                    "declare it in the stage: `branch NAME = {name}(...)`, then read `NAME.text`"
+                )),
             );
         }
-        let slots = match match_args(b, call) {
-            Ok(s) => s,
-            Err(ds) => {
-                for d in ds {
-                    self.err(d);
-                }
-                return None;
-            }
-        };
+        let (slots, problems) = match_args(b, call);
+        let mut failed = !problems.is_empty();
+        for d in problems {
+            self.err(d);
+        }
         let mut args: Vec<(&'static str, Arg)> = Vec::new();
         let mut signals: Vec<Typed> = Vec::new();
         let mut partition = None;
-        let mut failed = false;
         for (i, (param, arg)) in slots.iter().enumerate() {
             let Some(arg) = arg else {
                 if let Some(d) = param.default {
@@ -611,7 +706,10 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                                 Const::Str(_) => Kind::Text,
                                 _ => kinds.first().copied().unwrap_or(Kind::Real),
                             };
-                            let c = c.as_f64().filter(|_| kind == Kind::Real).map_or(c, Const::Real);
+                            let c = c
+                                .as_f64()
+                                .filter(|_| kind == Kind::Real)
+                                .map_or(c, Const::Real);
                             args.push((param.name, Arg::Signal(konst(c, kind, call.span).e)));
                         }
                         (_, Some(c)) => args.push((param.name, Arg::Const(c))),
@@ -620,14 +718,18 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 }
                 continue;
             };
-            if let Some(filter) = &arg.filter {
-                if !(b.partition && i == 0) {
-                    self.err(
-                        Diagnostic::error("E0240", format!("`{name}` does not take a `where` partition"), filter.span)
-                            .help("`where` restricts reductions such as `mean(x where correct)`"),
-                    );
-                    failed = true;
-                }
+            if let Some(filter) = &arg.filter
+                && !(b.partition && i == 0)
+            {
+                self.err(
+                    Diagnostic::error(
+                        "E0240",
+                        format!("`{name}` does not take a `where` partition"),
+                        filter.span,
+                    )
+                    .help("`where` restricts reductions such as `mean(x where correct)`"),
+                );
+                failed = true;
             }
             match param.ty {
                 ParamType::Signal { kinds, scopes } => {
@@ -636,11 +738,19 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         continue;
                     };
                     if !kinds.iter().any(|k| t.ty().kind.converts_to(*k)) {
-                        let want = kinds.iter().map(|k| k.name()).collect::<Vec<_>>().join(" or ");
+                        let want = kinds
+                            .iter()
+                            .map(|k| k.name())
+                            .collect::<Vec<_>>()
+                            .join(" or ");
                         self.err(
                             Diagnostic::error(
                                 "E0241",
-                                format!("`{}` of `{name}` expects a {want} value, found {}", param.name, t.ty()),
+                                format!(
+                                    "`{}` of `{name}` expects a {want} value, found {}",
+                                    param.name,
+                                    t.ty()
+                                ),
                                 t.e.span,
                             )
                             .label(format!("{} here", t.ty().kind)),
@@ -650,15 +760,23 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                     }
                     let s = t.ty().scope;
                     if !scopes.is_empty() && !scopes.iter().any(|a| s.broadcasts_to(*a)) {
-                        let want = scopes.iter().map(|s| s.name()).collect::<Vec<_>>().join(" or ");
+                        let want = scopes
+                            .iter()
+                            .map(|s| s.name())
+                            .collect::<Vec<_>>()
+                            .join(" or ");
                         let mut d = Diagnostic::error(
                             "E0242",
-                            format!("`{}` of `{name}` expects {want} values, found {s} values", param.name),
+                            format!(
+                                "`{}` of `{name}` expects {want} values, found {s} values",
+                                param.name
+                            ),
                             t.e.span,
                         )
                         .label(format!("one value per {s}"));
                         if let Some(target) = scopes.iter().copied().filter(|a| *a < s).max() {
-                            d = d.help(format!("reduce it to the {target} first, e.g. `mean(...)`"));
+                            d = d
+                                .help(format!("reduce it to the {target} first, e.g. `mean(...)`"));
                         }
                         self.err(d);
                         failed = true;
@@ -668,8 +786,15 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         if let Some(f) = self.expr(filter, env) {
                             if f.ty().kind != Kind::Bool {
                                 self.err(
-                                    Diagnostic::error("E0243", format!("a `where` partition must be true/false, found {}", f.ty()), f.e.span)
-                                        .help("write a condition, e.g. `x where score >= 0.5`"),
+                                    Diagnostic::error(
+                                        "E0243",
+                                        format!(
+                                            "a `where` partition must be true/false, found {}",
+                                            f.ty()
+                                        ),
+                                        f.e.span,
+                                    )
+                                    .help("write a condition, e.g. `x where score >= 0.5`"),
                                 );
                                 failed = true;
                             } else if self.unify_scopes(&[&t, &f]).is_some() {
@@ -687,26 +812,43 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 }
                 ParamType::Sample => match &arg.value.kind {
                     ast::ExprKind::Path(p) if p.dotted() == "sample" => {
-                        args.push((param.name, Arg::Signal(ir::Expr {
-                            kind: ExprKind::SampleRecord,
-                            ty: ValueType::new(Scope::Group, Kind::Text),
-                            span: p.span,
-                        })));
+                        args.push((
+                            param.name,
+                            Arg::Signal(ir::Expr {
+                                kind: ExprKind::SampleRecord,
+                                ty: ValueType::new(Scope::Group, Kind::Text),
+                                span: p.span,
+                            }),
+                        ));
                     }
                     _ => {
                         self.err(
-                            Diagnostic::error("E0244", format!("`{}` of `{name}` expects the record `sample`", param.name), arg.value.span)
-                                .help("pass `sample` itself"),
+                            Diagnostic::error(
+                                "E0244",
+                                format!("`{}` of `{name}` expects the record `sample`", param.name),
+                                arg.value.span,
+                            )
+                            .help("pass `sample` itself"),
                         );
                         failed = true;
                     }
                 },
                 ParamType::Branch => match &arg.value.kind {
-                    ast::ExprKind::Path(p) if p.segments.len() == 1 && self.st.branches.contains_key(&p.segments[0].name) => {
-                        args.push((param.name, Arg::Const(Const::Name(p.segments[0].name.clone()))));
+                    ast::ExprKind::Path(p)
+                        if p.segments.len() == 1
+                            && self.st.branches.contains_key(&p.segments[0].name) =>
+                    {
+                        args.push((
+                            param.name,
+                            Arg::Const(Const::Name(p.segments[0].name.clone())),
+                        ));
                     }
                     _ => {
-                        self.err(Diagnostic::error("E0245", format!("`{}` of `{name}` expects a branch name", param.name), arg.value.span));
+                        self.err(Diagnostic::error(
+                            "E0245",
+                            format!("`{}` of `{name}` expects a branch name", param.name),
+                            arg.value.span,
+                        ));
                         failed = true;
                     }
                 },
@@ -721,11 +863,16 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                             Some(t) => fold(&t.e).ok_or_else(|| {
                                 Diagnostic::error(
                                     "E0305",
-                                    format!("`{}` of `{name}` must be a constant known before the run", param.name),
+                                    format!(
+                                        "`{}` of `{name}` must be a constant known before the run",
+                                        param.name
+                                    ),
                                     arg.value.span,
                                 )
                                 .label(format!("a {} value at this call", t.ty()))
-                                .help("pass a literal or a stage setting for this function parameter")
+                                .help(
+                                    "pass a literal or a stage setting for this function parameter",
+                                )
                             }),
                             None => {
                                 failed = true;
@@ -735,7 +882,10 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                     } else {
                         let decls = &self.c.decls;
                         let names = |n: &str| decls.contains_key(n);
-                        let cenv = consts::ConstEnv { settings: self.st.settings, names: &names };
+                        let cenv = consts::ConstEnv {
+                            settings: self.st.settings,
+                            names: &names,
+                        };
                         consts::eval(&arg.value, &cenv)
                     };
                     match value.and_then(|v| self.c.conform_named(v, param, &arg.value)) {
@@ -794,7 +944,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         let set = if scope >= Scope::Response { set } else { None };
         Some(Typed {
             e: ir::Expr {
-                kind: ExprKind::Call { builtin: b.name, args, partition },
+                kind: ExprKind::Call {
+                    builtin: b.name,
+                    args,
+                    partition,
+                },
                 ty: ValueType::new(scope, kind),
                 span: call.span,
             },
@@ -803,7 +957,14 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
     }
 
     /// Adds a node (function local, function argument, or statement input).
-    pub fn add_node(&mut self, name: String, origin: Origin, t: Typed, fallback: Option<ir::Expr>, span: Span) -> NodeId {
+    pub fn add_node(
+        &mut self,
+        name: String,
+        origin: Origin,
+        t: Typed,
+        fallback: Option<ir::Expr>,
+        span: Span,
+    ) -> NodeId {
         let id = NodeId(self.st.nodes.len() as u32);
         let node = make_node(name, origin, t, fallback, span, self.st);
         let main = node_uses_main(&node, self.st);
@@ -814,22 +975,35 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
 
     /// A node name not yet taken in this stage.
     pub fn fresh_name(&self, base: &str) -> String {
-        let taken = |n: &str| self.st.nodes.iter().flatten().any(|x| x.name == n) || self.st.bindings.contains_key(n);
+        let taken = |n: &str| {
+            self.st.nodes.iter().flatten().any(|x| x.name == n) || self.st.bindings.contains_key(n)
+        };
         if !taken(base) {
             return base.to_string();
         }
-        (2..).map(|i| format!("{base}#{i}")).find(|n| !taken(n)).unwrap_or_default()
+        (2..)
+            .map(|i| format!("{base}#{i}"))
+            .find(|n| !taken(n))
+            .unwrap_or_default()
     }
 
     fn expand(&mut self, f: &'a ast::FnDef, call: &ast::Call, env: &Env<'_>) -> Option<Typed> {
         let fname = f.name.name.clone();
         self.c.used_fns.insert(fname.clone());
         if let Some(pos) = self.fn_stack.iter().position(|(n, _)| *n == fname) {
-            let path: Vec<&str> = self.fn_stack[pos..].iter().map(|(n, _)| n.as_str()).chain([fname.as_str()]).collect();
+            let path: Vec<&str> = self.fn_stack[pos..]
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .chain([fname.as_str()])
+                .collect();
             return self.err(
-                Diagnostic::error("E0250", format!("`{fname}` calls itself ({})", path.join(" -> ")), call.span)
-                    .with(f.name.span, "defined here")
-                    .help("functions are expanded where they are called, so they cannot be recursive"),
+                Diagnostic::error(
+                    "E0250",
+                    format!("`{fname}` calls itself ({})", path.join(" -> ")),
+                    call.span,
+                )
+                .with(f.name.span, "defined here")
+                .help("functions are expanded where they are called, so they cannot be recursive"),
             );
         }
         // Arguments are typed where the call is written.
@@ -838,8 +1012,14 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         let mut positional = 0;
         for arg in &call.args {
             if let Some(filter) = &arg.filter {
-                self.err(Diagnostic::error("E0240", format!("`{fname}` does not take a `where` partition"), filter.span)
-                    .help("apply `where` inside the function body, to a reduction"));
+                self.err(
+                    Diagnostic::error(
+                        "E0240",
+                        format!("`{fname}` does not take a `where` partition"),
+                        filter.span,
+                    )
+                    .help("apply `where` inside the function body, to a reduction"),
+                );
                 ok = false;
             }
             let slot = match &arg.name {
@@ -862,9 +1042,15 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 Some(n) => match f.params.iter().position(|p| p.name.name == n.name) {
                     Some(i) => i,
                     None => {
-                        let mut d = Diagnostic::error("E0204", format!("`{fname}` has no parameter `{}`", n.name), n.span)
-                            .with(f.name.span, "defined here");
-                        if let Some(m) = did_you_mean(&n.name, f.params.iter().map(|p| p.name.name.as_str())) {
+                        let mut d = Diagnostic::error(
+                            "E0204",
+                            format!("`{fname}` has no parameter `{}`", n.name),
+                            n.span,
+                        )
+                        .with(f.name.span, "defined here");
+                        if let Some(m) =
+                            did_you_mean(&n.name, f.params.iter().map(|p| p.name.name.as_str()))
+                        {
                             d = d.help(format!("did you mean `{m}`?"));
                         }
                         self.err(d);
@@ -874,12 +1060,19 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 },
             };
             if bound[slot].is_some() {
-                self.err(Diagnostic::error("E0203", format!("`{}` is given twice", f.params[slot].name.name), arg.span));
+                self.err(Diagnostic::error(
+                    "E0203",
+                    format!("`{}` is given twice", f.params[slot].name.name),
+                    arg.span,
+                ));
                 ok = false;
             }
             bound[slot] = Some(&arg.value);
         }
-        let mut fenv = FnEnv { params: HashMap::new(), locals: HashMap::new() };
+        let mut fenv = FnEnv {
+            params: HashMap::new(),
+            locals: HashMap::new(),
+        };
         let mut arg_types = Vec::new();
         for (p, value) in f.params.iter().zip(&bound) {
             let t = match value {
@@ -893,8 +1086,12 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                     }
                     None => {
                         self.err(
-                            Diagnostic::error("E0205", format!("`{fname}` needs the argument `{}`", p.name.name), call.span)
-                                .with(p.name.span, "parameter defined here"),
+                            Diagnostic::error(
+                                "E0205",
+                                format!("`{fname}` needs the argument `{}`", p.name.name),
+                                call.span,
+                            )
+                            .with(p.name.span, "parameter defined here"),
                         );
                         None
                     }
@@ -908,7 +1105,15 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 // Bind a computed argument once, so it is not evaluated at every use.
                 let name = self.fresh_name(&format!("{}.{}", self.prefix, p.name.name));
                 let span = t.e.span;
-                let id = self.add_node(name, Origin::FnArg { function: fname.clone() }, t, None, span);
+                let id = self.add_node(
+                    name,
+                    Origin::FnArg {
+                        function: fname.clone(),
+                    },
+                    t,
+                    None,
+                    span,
+                );
                 t = self.node_ref(id, span)?;
             }
             arg_types.push(t.clone());
@@ -922,7 +1127,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         let mut result = Some(());
         for b in &f.bindings {
             if fenv.locals.contains_key(&b.name.name) || fenv.params.contains_key(&b.name.name) {
-                self.err(Diagnostic::error("E0101", format!("`{}` is defined twice in `{fname}`", b.name.name), b.name.span));
+                self.err(Diagnostic::error(
+                    "E0101",
+                    format!("`{}` is defined twice in `{fname}`", b.name.name),
+                    b.name.span,
+                ));
                 result = None;
                 continue;
             }
@@ -930,18 +1139,30 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
             let saved = std::mem::replace(&mut self.partitions, 0);
             self.prefix = node_name.clone();
             let t = self.expr(&b.value, &Env::Fn(&fenv));
-            let fb = b.fallback.as_ref().and_then(|x| self.expr(x, &Env::Fn(&fenv)));
+            let fb = b
+                .fallback
+                .as_ref()
+                .and_then(|x| self.expr(x, &Env::Fn(&fenv)));
             let parts = std::mem::replace(&mut self.partitions, saved);
             self.prefix = outer_prefix.clone();
             let Some(t) = t else {
                 result = None;
                 continue;
             };
-            let Some(fb) = self.fallback(&b.name.name, &t, b.fallback.as_ref(), fb, parts, b.span) else {
+            let Some(fb) = self.fallback(&b.name.name, &t, b.fallback.as_ref(), fb, parts, b.span)
+            else {
                 result = None;
                 continue;
             };
-            let id = self.add_node(node_name, Origin::FnLocal { function: fname.clone() }, t, fb, b.span);
+            let id = self.add_node(
+                node_name,
+                Origin::FnLocal {
+                    function: fname.clone(),
+                },
+                t,
+                fb,
+                b.span,
+            );
             fenv.locals.insert(b.name.name.clone(), id);
         }
         let out = result.and_then(|_| self.expr(&f.result, &Env::Fn(&fenv)));
@@ -1035,7 +1256,16 @@ fn mentions_any(e: &ast::Expr, names: &HashMap<String, Typed>) -> bool {
         K::Unary { operand, .. } => mentions_any(operand, names),
         K::Binary { lhs, rhs, .. } => mentions_any(lhs, names) || mentions_any(rhs, names),
         K::Range { from, to } => mentions_any(from, names) || mentions_any(to, names),
-        K::If { cond, then, otherwise } | K::When { value: then, cond, otherwise } => {
+        K::If {
+            cond,
+            then,
+            otherwise,
+        }
+        | K::When {
+            value: then,
+            cond,
+            otherwise,
+        } => {
             mentions_any(cond, names) || mentions_any(then, names) || mentions_any(otherwise, names)
         }
         K::Number { .. } | K::Str(_) | K::Bool(_) => false,
@@ -1068,19 +1298,32 @@ fn contains_call(e: &ir::Expr) -> bool {
         ExprKind::Call { .. } => true,
         ExprKind::Unary(_, a) => contains_call(a),
         ExprKind::Binary(_, a, b) => contains_call(a) || contains_call(b),
-        ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => contains_call(a) || contains_call(b) || contains_call(c),
+        ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => {
+            contains_call(a) || contains_call(b) || contains_call(c)
+        }
         _ => false,
     }
 }
 
 /// Builds a node, deriving its family and range from its expression.
-pub(super) fn make_node(name: String, origin: Origin, t: Typed, fallback: Option<ir::Expr>, span: Span, st: &StageCx<'_>) -> ir::Node {
+pub(super) fn make_node(
+    name: String,
+    origin: Origin,
+    t: Typed,
+    fallback: Option<ir::Expr>,
+    span: Span,
+    st: &StageCx<'_>,
+) -> ir::Node {
     let (family, range) = describe(&t.e, st);
     ir::Node {
         name,
         origin,
         ty: t.e.ty,
-        rollouts: if t.e.ty.scope >= Scope::Response { t.set } else { None },
+        rollouts: if t.e.ty.scope >= Scope::Response {
+            t.set
+        } else {
+            None
+        },
         family,
         range,
         expr: t.e,
@@ -1129,8 +1372,12 @@ fn mentions_step(e: &ir::Expr) -> bool {
         ExprKind::Context(name) => *name == "step",
         ExprKind::Unary(_, a) => mentions_step(a),
         ExprKind::Binary(_, a, b) => mentions_step(a) || mentions_step(b),
-        ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => mentions_step(a) || mentions_step(b) || mentions_step(c),
-        ExprKind::Call { args, .. } => args.iter().any(|(_, a)| matches!(a, Arg::Signal(x) if mentions_step(x))),
+        ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => {
+            mentions_step(a) || mentions_step(b) || mentions_step(c)
+        }
+        ExprKind::Call { args, .. } => args
+            .iter()
+            .any(|(_, a)| matches!(a, Arg::Signal(x) if mentions_step(x))),
         _ => false,
     }
 }
@@ -1141,13 +1388,18 @@ pub(super) fn node_uses_main(node: &ir::Node, st: &StageCx<'_>) -> bool {
         match &e.kind {
             ExprKind::Context(_) => e.ty.scope >= Scope::Response,
             ExprKind::Node(id) => st.uses_main.get(id.0 as usize).copied().unwrap_or(false),
-            ExprKind::Call { args, partition, .. } => {
-                args.iter().any(|(_, a)| matches!(a, Arg::Signal(x) if walk(x, st)))
+            ExprKind::Call {
+                args, partition, ..
+            } => {
+                args.iter()
+                    .any(|(_, a)| matches!(a, Arg::Signal(x) if walk(x, st)))
                     || partition.as_ref().is_some_and(|p| walk(p, st))
             }
             ExprKind::Unary(_, a) => walk(a, st),
             ExprKind::Binary(_, a, b) => walk(a, st) || walk(b, st),
-            ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => walk(a, st) || walk(b, st) || walk(c, st),
+            ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => {
+                walk(a, st) || walk(b, st) || walk(c, st)
+            }
             _ => false,
         }
     }

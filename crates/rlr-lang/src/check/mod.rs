@@ -54,29 +54,50 @@ pub fn check(files: &[(SourceId, ast::File)]) -> (Option<ir::Program>, Vec<Diagn
             }
         }
     }
+    if root.items.is_empty() {
+        c.diags.push(
+            Diagnostic::error("E0111", "this file is empty: it defines no recipe", Span::new(root.span.source, 0, 0))
+                .help("start with `recipe \"NAME\" { seed = 1 }`, then declare a model, a task and a stage"),
+        );
+        return (None, c.diags);
+    }
     let program = c.program(root);
-    for item in &root.items {
-        if let Item::Fn(f) = item {
-            if !c.used_fns.contains(&f.name.name) {
-                c.diags.push(
-                    Diagnostic::warning("W0102", format!("function `{}` is never called", f.name.name), f.name.span)
-                        .help("remove it, or move it to a library file that recipes import"),
-                );
-            }
+    // A file of functions alone is a library: its functions are for others to call.
+    let library = root
+        .items
+        .iter()
+        .all(|i| matches!(i, Item::Fn(_) | Item::Import(_)));
+    for item in root.items.iter().filter(|_| !library) {
+        if let Item::Fn(f) = item
+            && !c.used_fns.contains(&f.name.name)
+        {
+            c.diags.push(
+                Diagnostic::warning(
+                    "W0102",
+                    format!("function `{}` is never called", f.name.name),
+                    f.name.span,
+                )
+                .help("remove it, or move it to a library file that recipes import"),
+            );
         }
     }
     let ok = !c.diags.iter().any(Diagnostic::is_error);
-    c.diags.sort_by_key(|d| (d.primary.span.source, d.primary.span.start, d.code));
+    c.diags
+        .sort_by_key(|d| (d.primary.span.source, d.primary.span.start, d.code));
     (program.filter(|_| ok), c.diags)
 }
 
 /// Names no binding, function or declaration may take, because they already mean something.
 fn reserved_meaning(name: &str) -> Option<String> {
     if name == "sample" || registry::CONTEXT.iter().any(|c| c.name == name) {
-        return Some(format!("`{name}` is a context name every expression can read"));
+        return Some(format!(
+            "`{name}` is a context name every expression can read"
+        ));
     }
     if name == "judge" || name == "advantage" {
-        return Some(format!("`{name}` is the namespace of built-ins such as `{name}.…`"));
+        return Some(format!(
+            "`{name}` is the namespace of built-ins such as `{name}.…`"
+        ));
     }
     None
 }
@@ -86,29 +107,44 @@ impl<'a> Checker<'a> {
         let name = &f.name.name;
         if let Some(prev) = spans.get(name) {
             self.diags.push(
-                Diagnostic::error("E0101", format!("the function `{name}` is defined twice"), f.name.span)
-                    .with(*prev, "first defined here")
-                    .help("rename one of them"),
+                Diagnostic::error(
+                    "E0101",
+                    format!("the function `{name}` is defined twice"),
+                    f.name.span,
+                )
+                .with(*prev, "first defined here")
+                .help("rename one of them"),
             );
             return;
         }
         if registry::lookup(name).is_some() {
             self.diags.push(
-                Diagnostic::error("E0103", format!("`{name}` is a built-in; a function cannot take its name"), f.name.span)
-                    .help(format!("choose another name; `rlr explain {name}` shows the built-in")),
+                Diagnostic::error(
+                    "E0103",
+                    format!("`{name}` is a built-in; a function cannot take its name"),
+                    f.name.span,
+                )
+                .help(format!(
+                    "choose another name; `rlr explain {name}` shows the built-in"
+                )),
             );
             return;
         }
         if let Some(why) = reserved_meaning(name) {
-            self.diags.push(Diagnostic::error("E0104", why, f.name.span).help("choose another name"));
+            self.diags
+                .push(Diagnostic::error("E0104", why, f.name.span).help("choose another name"));
             return;
         }
         let mut params: HashMap<&str, Span> = HashMap::new();
         for p in &f.params {
             if let Some(prev) = params.insert(&p.name.name, p.name.span) {
                 self.diags.push(
-                    Diagnostic::error("E0101", format!("the parameter `{}` is listed twice", p.name.name), p.name.span)
-                        .with(prev, "first listed here"),
+                    Diagnostic::error(
+                        "E0101",
+                        format!("the parameter `{}` is listed twice", p.name.name),
+                        p.name.span,
+                    )
+                    .with(prev, "first listed here"),
                 );
             }
         }
@@ -151,8 +187,12 @@ impl<'a> Checker<'a> {
             if let Item::Stage(s) = item {
                 if let Some(prev) = stage_names.insert(s.name.name.clone(), s.name.span) {
                     self.diags.push(
-                        Diagnostic::error("E0101", format!("the stage `{}` is defined twice", s.name.name), s.name.span)
-                            .with(prev, "first defined here"),
+                        Diagnostic::error(
+                            "E0101",
+                            format!("the stage `{}` is defined twice", s.name.name),
+                            s.name.span,
+                        )
+                        .with(prev, "first defined here"),
                     );
                     continue;
                 }
@@ -161,7 +201,10 @@ impl<'a> Checker<'a> {
                 }
             }
         }
-        let has_content = root.items.iter().any(|i| matches!(i, Item::Stage(_) | Item::Decl(_) | Item::Recipe(_)));
+        let has_content = root
+            .items
+            .iter()
+            .any(|i| matches!(i, Item::Stage(_) | Item::Decl(_) | Item::Recipe(_)));
         if has_content && header_span.is_none() {
             self.diags.push(
                 Diagnostic::error("E0105", "this recipe has no `recipe` header", Span::new(root.span.source, 0, 0))
@@ -170,8 +213,12 @@ impl<'a> Checker<'a> {
         }
         if has_content && !root.items.iter().any(|i| matches!(i, Item::Stage(_))) {
             self.diags.push(
-                Diagnostic::error("E0106", "this recipe has no stage, so it would train nothing", Span::new(root.span.source, 0, 0))
-                    .help("add e.g. `stage rl = grpo(policy, train) { ... }`"),
+                Diagnostic::error(
+                    "E0106",
+                    "this recipe has no stage, so it would train nothing",
+                    Span::new(root.span.source, 0, 0),
+                )
+                .help("add e.g. `stage rl = grpo(policy, train) { ... }`"),
             );
         }
         Some(ir::Program {
@@ -187,23 +234,35 @@ impl<'a> Checker<'a> {
         let mut seen: HashMap<&str, Span> = HashMap::new();
         let no_names = |_: &str| false;
         let empty = BTreeMap::new();
-        let env = consts::ConstEnv { settings: &empty, names: &no_names };
+        let env = consts::ConstEnv {
+            settings: &empty,
+            names: &no_names,
+        };
         for f in &r.fields {
             let key = f.name.name.as_str();
             if let Some(prev) = seen.insert(key, f.name.span) {
                 self.diags.push(
-                    Diagnostic::error("E0101", format!("`{key}` is set twice"), f.name.span).with(prev, "first set here"),
+                    Diagnostic::error("E0101", format!("`{key}` is set twice"), f.name.span)
+                        .with(prev, "first set here"),
                 );
                 continue;
             }
             let Some(spec) = RECIPE_FIELDS.iter().find(|p| p.name == key) else {
-                let mut d = Diagnostic::error("E0107", format!("`{key}` is not a recipe field"), f.name.span)
-                    .label("unknown field");
+                let mut d = Diagnostic::error(
+                    "E0107",
+                    format!("`{key}` is not a recipe field"),
+                    f.name.span,
+                )
+                .label("unknown field");
                 d = match did_you_mean(key, RECIPE_FIELDS.iter().map(|p| p.name)) {
                     Some(m) => d.help(format!("did you mean `{m}`?")),
                     None => d.help(format!(
                         "recipe fields are {}",
-                        RECIPE_FIELDS.iter().map(|p| format!("`{}`", p.name)).collect::<Vec<_>>().join(", ")
+                        RECIPE_FIELDS
+                            .iter()
+                            .map(|p| format!("`{}`", p.name))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     )),
                 };
                 self.diags.push(d);
@@ -217,10 +276,10 @@ impl<'a> Checker<'a> {
             }
         }
         for spec in RECIPE_FIELDS {
-            if !out.contains_key(spec.name) {
-                if let Some(v) = spec.default.and_then(|d| consts::default_const(d, &empty)) {
-                    out.insert(spec.name.to_string(), v);
-                }
+            if !out.contains_key(spec.name)
+                && let Some(v) = spec.default.and_then(|d| consts::default_const(d, &empty))
+            {
+                out.insert(spec.name.to_string(), v);
             }
         }
         out
@@ -237,7 +296,8 @@ impl<'a> Checker<'a> {
             return None;
         }
         if let Some(why) = reserved_meaning(name) {
-            self.diags.push(Diagnostic::error("E0104", why, d.name.span).help("choose another name"));
+            self.diags
+                .push(Diagnostic::error("E0104", why, d.name.span).help("choose another name"));
             return None;
         }
         self.decls.insert(name.clone(), (d.kind, d.name.span));
@@ -276,7 +336,8 @@ impl<'a> Checker<'a> {
     }
 
     /// Matches a call whose parameters are all constants or declared names
-    /// (declarations, stage headers, branches); fills in defaults.
+    /// (declarations, stage headers, branches); fills in defaults. Problems are
+    /// reported, and what is valid is returned so that checking can go on.
     pub(crate) fn const_args(
         &mut self,
         builtin: &'static registry::Builtin,
@@ -285,16 +346,14 @@ impl<'a> Checker<'a> {
     ) -> Option<BTreeMap<String, Const>> {
         let decls = &self.decls;
         let names = |n: &str| decls.contains_key(n);
-        let env = consts::ConstEnv { settings, names: &names };
+        let env = consts::ConstEnv {
+            settings,
+            names: &names,
+        };
         let mut out = BTreeMap::new();
         let mut errors = Vec::new();
-        let matched = match expr::match_args(builtin, call) {
-            Ok(m) => m,
-            Err(ds) => {
-                self.diags.extend(ds);
-                return None;
-            }
-        };
+        let (matched, problems) = expr::match_args(builtin, call);
+        errors.extend(problems);
         let mut missing = Vec::new();
         for (param, arg) in matched {
             let Some(arg) = arg else {
@@ -302,7 +361,11 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if arg.filter.is_some() {
-                errors.push(Diagnostic::error("E0220", "`where` only applies to reductions", arg.span));
+                errors.push(Diagnostic::error(
+                    "E0220",
+                    "`where` only applies to reductions",
+                    arg.span,
+                ));
                 continue;
             }
             match consts::eval(&arg.value, &env) {
@@ -323,13 +386,19 @@ impl<'a> Checker<'a> {
                 out.insert(param.name.to_string(), v);
             }
         }
-        let ok = errors.is_empty();
         self.diags.extend(errors);
-        ok.then_some(out)
+        // Arguments that failed are left out; checking goes on with defaults so
+        // that later errors are found too (the program is discarded anyway).
+        Some(out)
     }
 
     /// Like [`consts::conform`], also accepting declared names for model, task, tool and branch parameters.
-    pub(crate) fn conform_named(&self, v: Const, param: &registry::ParamSpec, e: &ast::Expr) -> Result<Const, Diagnostic> {
+    pub(crate) fn conform_named(
+        &self,
+        v: Const,
+        param: &registry::ParamSpec,
+        e: &ast::Expr,
+    ) -> Result<Const, Diagnostic> {
         let want = match param.ty {
             ParamType::Model => Some(DeclKind::Model),
             ParamType::Task => Some(DeclKind::Task),
@@ -345,19 +414,36 @@ impl<'a> Checker<'a> {
                     Some((k, _)) if *k == want => Ok(()),
                     Some((k, at)) => Err(Diagnostic::error(
                         "E0109",
-                        format!("`{}` expects a {}, but `{n}` is a {}", param.name, want.keyword(), k.keyword()),
+                        format!(
+                            "`{}` expects a {}, but `{n}` is a {}",
+                            param.name,
+                            want.keyword(),
+                            k.keyword()
+                        ),
                         span,
                     )
                     .with(*at, "declared here")
                     .help("check the order of the arguments")),
-                    None => Err(Diagnostic::error("E0110", format!("`{n}` is not declared"), span)),
+                    None => Err(Diagnostic::error(
+                        "E0110",
+                        format!("`{n}` is not declared"),
+                        span,
+                    )),
                 },
                 other => Err(Diagnostic::error(
                     "E0109",
-                    format!("`{}` expects a declared {}, found {}", param.name, want.keyword(), consts::describe(other)),
+                    format!(
+                        "`{}` expects a declared {}, found {}",
+                        param.name,
+                        want.keyword(),
+                        consts::describe(other)
+                    ),
                     span,
                 )
-                .help(format!("declare one with `{} NAME = ...` and pass its name", want.keyword()))),
+                .help(format!(
+                    "declare one with `{} NAME = ...` and pass its name",
+                    want.keyword()
+                ))),
             }
         };
         match (&v, param.ty) {

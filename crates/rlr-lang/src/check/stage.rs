@@ -18,8 +18,12 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
     let kind_name = s.header.callee.dotted();
     let Some(kind) = registry::lookup(&kind_name).filter(|b| b.category == Category::Stage) else {
         let kinds = registry::names_in(|c| c == Category::Stage);
-        let mut d = Diagnostic::error("E0120", format!("there is no stage kind called `{kind_name}`"), s.header.callee.span)
-            .label("unknown stage kind");
+        let mut d = Diagnostic::error(
+            "E0120",
+            format!("there is no stage kind called `{kind_name}`"),
+            s.header.callee.span,
+        )
+        .label("unknown stage kind");
         d = match did_you_mean(&kind_name, kinds.iter().copied()) {
             Some(m) => d.help(format!("did you mean `{m}`?")),
             None => d.help(format!("stage kinds are {}", kinds.join(", "))),
@@ -84,9 +88,13 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         }
     } else if objectives.is_empty() {
         c.diags.push(
-            Diagnostic::error("E0171", format!("the stage `{}` optimizes nothing", s.name.name), s.name.span)
-                .label("no `optimize` statement")
-                .help("add `optimize NAME` inside the stage, naming the reward binding to maximise"),
+            Diagnostic::error(
+                "E0171",
+                format!("the stage `{}` optimizes nothing", s.name.name),
+                s.name.span,
+            )
+            .label("no `optimize` statement")
+            .help("add `optimize NAME` inside the stage, naming the reward binding to maximise"),
         );
     }
 
@@ -115,14 +123,19 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
             None
         };
         if let Some(why) = clash {
-            c.diags.push(Diagnostic::error("E0104", why, ident.span).help("choose another name"));
+            c.diags
+                .push(Diagnostic::error("E0104", why, ident.span).help("choose another name"));
             return false;
         }
         if let Some(prev) = taken.insert(name.clone(), ident.span) {
             c.diags.push(
-                Diagnostic::error("E0101", format!("`{name}` is defined twice in this stage"), ident.span)
-                    .with(prev, "first defined here")
-                    .help("each binding names one node of the reward graph; rename one of them"),
+                Diagnostic::error(
+                    "E0101",
+                    format!("`{name}` is defined twice in this stage"),
+                    ident.span,
+                )
+                .with(prev, "first defined here")
+                .help("each binding names one node of the reward graph; rename one of them"),
             );
             return false;
         }
@@ -138,7 +151,8 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
     let mut stage_bindings: Vec<&'a ast::Binding> = Vec::new();
     for b in bindings {
         if claim(c, &st, &b.name) {
-            st.bindings.insert(b.name.name.clone(), NodeId(stage_bindings.len() as u32));
+            st.bindings
+                .insert(b.name.name.clone(), NodeId(stage_bindings.len() as u32));
             stage_bindings.push(b);
         } else {
             ok = false;
@@ -172,7 +186,13 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         v
     };
 
-    let mut ex = Ex { c, st: &mut st, partitions: 0, prefix: String::new(), fn_stack: Vec::new() };
+    let mut ex = Ex {
+        c,
+        st: &mut st,
+        partitions: 0,
+        prefix: String::new(),
+        fn_stack: Vec::new(),
+    };
 
     // Branch prompts come first: they may not read bindings.
     let mut branch_defs = Vec::new();
@@ -226,16 +246,30 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
     }
     let nodes: Vec<ir::Node> = st.nodes.into_iter().collect::<Option<Vec<_>>>()?;
     let graph = graph::build(nodes);
-    let used_by_statements: Vec<NodeId> = filter_defs
-        .iter()
-        .flat_map(|f: &ir::FilterDef| std::iter::once(f.cond).chain(f.unless))
-        .chain(objective_defs.iter().flat_map(|o: &ir::Objective| std::iter::once(o.target).chain(o.scale).chain(o.weight)))
-        .chain(branch_defs.iter().map(|b: &ir::BranchDef| b.prompt))
-        .collect();
+    let used_by_statements: Vec<NodeId> =
+        filter_defs
+            .iter()
+            .flat_map(|f: &ir::FilterDef| std::iter::once(f.cond).chain(f.unless))
+            .chain(objective_defs.iter().flat_map(|o: &ir::Objective| {
+                std::iter::once(o.target).chain(o.scale).chain(o.weight)
+            }))
+            .chain(branch_defs.iter().map(|b: &ir::BranchDef| b.prompt))
+            .collect();
     for (i, node) in graph.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
-        let read = graph.dag.neighbors_directed(petgraph::graph::NodeIndex::new(i), petgraph::Direction::Outgoing).next().is_some();
-        if node.origin == Origin::Binding && !read && !used_by_statements.contains(&id) && !node.name.starts_with('_') {
+        let read = graph
+            .dag
+            .neighbors_directed(
+                petgraph::graph::NodeIndex::new(i),
+                petgraph::Direction::Outgoing,
+            )
+            .next()
+            .is_some();
+        if node.origin == Origin::Binding
+            && !read
+            && !used_by_statements.contains(&id)
+            && !node.name.starts_with('_')
+        {
             c.diags.push(
                 Diagnostic::warning("W0101", format!("`{}` is computed but never used", node.name), node.span)
                     .label("not read by any binding, filter or objective")
@@ -262,10 +296,10 @@ fn free_names(e: &ast::Expr, bindings: &HashMap<String, NodeId>, out: &mut Vec<(
     use ast::ExprKind as K;
     match &e.kind {
         K::Path(p) => {
-            if p.segments.len() == 1 {
-                if let Some(id) = bindings.get(&p.segments[0].name) {
-                    out.push((id.0 as usize, p.span));
-                }
+            if p.segments.len() == 1
+                && let Some(id) = bindings.get(&p.segments[0].name)
+            {
+                out.push((id.0 as usize, p.span));
             }
         }
         K::Call(call) => {
@@ -282,7 +316,16 @@ fn free_names(e: &ast::Expr, bindings: &HashMap<String, NodeId>, out: &mut Vec<(
             free_names(lhs, bindings, out);
             free_names(rhs, bindings, out);
         }
-        K::If { cond, then, otherwise } | K::When { value: then, cond, otherwise } => {
+        K::If {
+            cond,
+            then,
+            otherwise,
+        }
+        | K::When {
+            value: then,
+            cond,
+            otherwise,
+        } => {
             free_names(cond, bindings, out);
             free_names(then, bindings, out);
             free_names(otherwise, bindings, out);
@@ -296,7 +339,10 @@ fn free_names(e: &ast::Expr, bindings: &HashMap<String, NodeId>, out: &mut Vec<(
 }
 
 fn cycle_diagnostic(bindings: &[&ast::Binding], cycle: &[(usize, Span)]) -> Diagnostic {
-    let names: Vec<&str> = cycle.iter().map(|(i, _)| bindings[*i].name.name.as_str()).collect();
+    let names: Vec<&str> = cycle
+        .iter()
+        .map(|(i, _)| bindings[*i].name.name.as_str())
+        .collect();
     let first = bindings[cycle[0].0];
     let mut path = names.join(" -> ");
     path.push_str(&format!(" -> {}", names[0]));
@@ -308,29 +354,40 @@ fn cycle_diagnostic(bindings: &[&ast::Binding], cycle: &[(usize, Span)]) -> Diag
     .label("part of a cycle");
     for (k, (i, at)) in cycle.iter().enumerate() {
         let next = names[(k + 1) % names.len()];
-        d = d.with(*at, format!("`{}` reads `{next}` here", bindings[*i].name.name));
+        d = d.with(
+            *at,
+            format!("`{}` reads `{next}` here", bindings[*i].name.name),
+        );
     }
     d.help("a reward graph must be acyclic; compute the shared part in its own binding, or use a value from the previous step with a running statistic")
 }
 
 fn branch(ex: &mut Ex<'_, '_, '_>, b: &ast::Branch) -> Option<ir::BranchDef> {
     let callee = b.value.callee.dotted();
-    let Some(builtin) = registry::lookup(&callee).filter(|x| x.category == Category::Node(Family::Rollout)) else {
+    let Some(builtin) =
+        registry::lookup(&callee).filter(|x| x.category == Category::Node(Family::Rollout))
+    else {
         ex.c.diags.push(
-            Diagnostic::error("E0130", format!("a branch is built with `rollout(...)`, not `{callee}`"), b.value.callee.span)
-                .help("write e.g. `branch probe = rollout(sample.checklist_prompt, n = group)`"),
+            Diagnostic::error(
+                "E0130",
+                format!("a branch is built with `rollout(...)`, not `{callee}`"),
+                b.value.callee.span,
+            )
+            .help("write e.g. `branch probe = rollout(sample.checklist_prompt, n = group)`"),
         );
         return None;
     };
-    let slots = match super::expr::match_args(builtin, &b.value) {
-        Ok(s) => s,
-        Err(ds) => {
-            ex.c.diags.extend(ds);
-            return None;
-        }
-    };
+    let (slots, problems) = super::expr::match_args(builtin, &b.value);
+    if !problems.is_empty() {
+        ex.c.diags.extend(problems);
+        return None;
+    }
     let mut prompt = None;
-    let mut rest = ast::Call { callee: b.value.callee.clone(), args: Vec::new(), span: b.value.span };
+    let mut rest = ast::Call {
+        callee: b.value.callee.clone(),
+        args: Vec::new(),
+        span: b.value.span,
+    };
     for (param, arg) in slots {
         let Some(arg) = arg else { continue };
         if matches!(param.ty, ParamType::Signal { .. }) {
@@ -338,52 +395,92 @@ fn branch(ex: &mut Ex<'_, '_, '_>, b: &ast::Branch) -> Option<ir::BranchDef> {
             let t = ex.expr(&arg.value, &Env::Stage)?;
             if t.e.ty.kind != Kind::Text || t.e.ty.scope > Scope::Group {
                 ex.c.diags.push(
-                    Diagnostic::error("E0131", format!("a branch prompt must be one text per prompt, found {}", t.e.ty), t.e.span)
-                        .help("use a task field such as `sample.checklist_prompt`"),
+                    Diagnostic::error(
+                        "E0131",
+                        format!(
+                            "a branch prompt must be one text per prompt, found {}",
+                            t.e.ty
+                        ),
+                        t.e.span,
+                    )
+                    .help("use a task field such as `sample.checklist_prompt`"),
                 );
                 return None;
             }
             let name = ex.fresh_name(&format!("{}.prompt", b.name.name));
             prompt = Some(ex.add_node(name, Origin::BranchPrompt, t, None, arg.span));
         } else {
-            rest.args.push(ast::Arg { name: Some(ast::Ident { name: param.name.to_string(), span: arg.span }), ..arg.clone() });
+            rest.args.push(ast::Arg {
+                name: Some(ast::Ident {
+                    name: param.name.to_string(),
+                    span: arg.span,
+                }),
+                ..arg.clone()
+            });
         }
     }
     // Constant arguments (n, temperature, ...) may read stage settings such as `group`.
     let settings = ex.st.settings.clone();
-    let no_prompt: Vec<_> = builtin.params.iter().filter(|p| !matches!(p.ty, ParamType::Signal { .. })).copied().collect();
+    let no_prompt: Vec<_> = builtin
+        .params
+        .iter()
+        .filter(|p| !matches!(p.ty, ParamType::Signal { .. }))
+        .copied()
+        .collect();
     let mut args = BTreeMap::new();
     let decls = &ex.c.decls;
     let names = |n: &str| decls.contains_key(n);
-    let env = super::consts::ConstEnv { settings: &settings, names: &names };
+    let env = super::consts::ConstEnv {
+        settings: &settings,
+        names: &names,
+    };
     for p in &no_prompt {
-        let given = rest.args.iter().find(|a| a.name.as_ref().is_some_and(|n| n.name == p.name));
+        let given = rest
+            .args
+            .iter()
+            .find(|a| a.name.as_ref().is_some_and(|n| n.name == p.name));
         let value = match given {
-            Some(a) => match super::consts::eval(&a.value, &env).and_then(|v| super::consts::conform(v, p, &a.value)) {
+            Some(a) => match super::consts::eval(&a.value, &env)
+                .and_then(|v| super::consts::conform(v, p, &a.value))
+            {
                 Ok(v) => v,
                 Err(d) => {
                     ex.c.diags.push(d);
                     return None;
                 }
             },
-            None => match p.default.and_then(|d| super::consts::default_const(d, &settings)) {
+            None => match p
+                .default
+                .and_then(|d| super::consts::default_const(d, &settings))
+            {
                 Some(v) => v,
                 None => continue,
             },
         };
         args.insert(p.name.to_string(), value);
     }
-    Some(ir::BranchDef { name: b.name.name.clone(), prompt: prompt?, args, span: b.span })
+    Some(ir::BranchDef {
+        name: b.name.name.clone(),
+        prompt: prompt?,
+        args,
+        span: b.span,
+    })
 }
 
-fn statement_node(ex: &mut Ex<'_, '_, '_>, base: &str, origin: Origin, e: &ast::Expr) -> Option<(NodeId, super::expr::Typed)> {
+fn statement_node(
+    ex: &mut Ex<'_, '_, '_>,
+    base: &str,
+    origin: Origin,
+    e: &ast::Expr,
+) -> Option<(NodeId, super::expr::Typed)> {
     ex.partitions = 0;
     ex.prefix = base.to_string();
     let t = ex.expr(e, &Env::Stage)?;
     if ex.partitions > 0 {
         ex.c.diags.push(
-            Diagnostic::error("E0260", "a `where` partition here needs a fallback", e.span)
-                .help("compute it in a reward binding with `else VALUE`, and use that binding here"),
+            Diagnostic::error("E0260", "a `where` partition here needs a fallback", e.span).help(
+                "compute it in a reward binding with `else VALUE`, and use that binding here",
+            ),
         );
         return None;
     }
@@ -400,14 +497,25 @@ fn filter(ex: &mut Ex<'_, '_, '_>, f: &ast::Filter) -> Option<ir::FilterDef> {
     let kw = f.kind.keyword();
     let (cond, ct) = statement_node(ex, kw, Origin::Filter(f.kind), &f.cond)?;
     let unless = match &f.unless {
-        Some(u) => Some(statement_node(ex, &format!("{kw}.unless"), Origin::FilterUnless(f.kind), u)?),
+        Some(u) => Some(statement_node(
+            ex,
+            &format!("{kw}.unless"),
+            Origin::FilterUnless(f.kind),
+            u,
+        )?),
         None => None,
     };
-    for (t, what) in std::iter::once((&ct, "condition")).chain(unless.as_ref().map(|(_, t)| (t, "`unless` condition"))) {
+    for (t, what) in std::iter::once((&ct, "condition"))
+        .chain(unless.as_ref().map(|(_, t)| (t, "`unless` condition")))
+    {
         if t.e.ty.kind != Kind::Bool {
             ex.c.diags.push(
-                Diagnostic::error("E0161", format!("a filter's {what} must be true/false, found {}", t.e.ty), t.e.span)
-                    .help("compare it, e.g. `mean(accuracy) <= 0.01`"),
+                Diagnostic::error(
+                    "E0161",
+                    format!("a filter's {what} must be true/false, found {}", t.e.ty),
+                    t.e.span,
+                )
+                .help("compare it, e.g. `mean(accuracy) <= 0.01`"),
             );
             return None;
         }
@@ -415,7 +523,10 @@ fn filter(ex: &mut Ex<'_, '_, '_>, f: &ast::Filter) -> Option<ir::FilterDef> {
             ex.c.diags.push(
                 Diagnostic::error(
                     "E0162",
-                    format!("`{kw}` keeps or removes whole prompts, but this is one value per {}", t.e.ty.scope),
+                    format!(
+                        "`{kw}` keeps or removes whole prompts, but this is one value per {}",
+                        t.e.ty.scope
+                    ),
                     t.e.span,
                 )
                 .help("reduce it to the group, e.g. `all(x)`, `any(x)` or `mean(x) <= 0.01`"),
@@ -424,7 +535,11 @@ fn filter(ex: &mut Ex<'_, '_, '_>, f: &ast::Filter) -> Option<ir::FilterDef> {
         }
     }
     if f.kind == FilterKind::Halt {
-        for (id, e) in std::iter::once((cond, &f.cond)).chain(unless.as_ref().map(|(id, _)| (*id, f.unless.as_ref().unwrap_or(&f.cond)))) {
+        for (id, e) in std::iter::once((cond, &f.cond)).chain(
+            unless
+                .as_ref()
+                .map(|(id, _)| (*id, f.unless.as_ref().unwrap_or(&f.cond))),
+        ) {
             if ex.st.uses_main.get(id.0 as usize).copied().unwrap_or(false) {
                 ex.c.diags.push(
                     Diagnostic::error("E0160", "`halt` acts before the main rollouts, but this condition reads them", e.span)
@@ -435,15 +550,24 @@ fn filter(ex: &mut Ex<'_, '_, '_>, f: &ast::Filter) -> Option<ir::FilterDef> {
             }
         }
     }
-    Some(ir::FilterDef { kind: f.kind, cond, unless: unless.map(|(id, _)| id), span: f.span })
+    Some(ir::FilterDef {
+        kind: f.kind,
+        cond,
+        unless: unless.map(|(id, _)| id),
+        span: f.span,
+    })
 }
 
 fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective> {
     let (target, tt) = statement_node(ex, "optimize", Origin::Objective, &o.target)?;
     if !tt.e.ty.kind.converts_to(Kind::Real) {
         ex.c.diags.push(
-            Diagnostic::error("E0180", format!("`optimize` needs a numeric reward, found {}", tt.e.ty), tt.e.span)
-                .help("optimize a real-valued binding (true/false count as 1/0)"),
+            Diagnostic::error(
+                "E0180",
+                format!("`optimize` needs a numeric reward, found {}", tt.e.ty),
+                tt.e.span,
+            )
+            .help("optimize a real-valued binding (true/false count as 1/0)"),
         );
         return None;
     }
@@ -460,7 +584,8 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
     }
     let branch = match &o.on {
         Some(b) if !ex.st.branches.contains_key(&b.name) => {
-            let mut d = Diagnostic::error("E0182", format!("there is no branch `{}`", b.name), b.span);
+            let mut d =
+                Diagnostic::error("E0182", format!("there is no branch `{}`", b.name), b.span);
             if let Some(m) = did_you_mean(&b.name, ex.st.branches.keys().map(String::as_str)) {
                 d = d.help(format!("did you mean `{m}`?"));
             } else {
@@ -474,14 +599,27 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
     };
     if tt.set != branch {
         let (found, help) = match (&tt.set, &branch) {
-            (Some(s), None) => (format!("the `{s}` branch's rollouts"), format!("add `on {s}`")),
-            (None, Some(b)) => ("the main rollouts".to_string(), format!("compute it from `{b}.…` fields, or drop `on {b}`")),
-            (Some(s), Some(_)) => (format!("the `{s}` branch's rollouts"), format!("write `on {s}`")),
+            (Some(s), None) => (
+                format!("the `{s}` branch's rollouts"),
+                format!("add `on {s}`"),
+            ),
+            (None, Some(b)) => (
+                "the main rollouts".to_string(),
+                format!("compute it from `{b}.…` fields, or drop `on {b}`"),
+            ),
+            (Some(s), Some(_)) => (
+                format!("the `{s}` branch's rollouts"),
+                format!("write `on {s}`"),
+            ),
             (None, None) => (String::new(), String::new()),
         };
         ex.c.diags.push(
-            Diagnostic::error("E0183", format!("this reward is computed on {found}"), tt.e.span)
-                .help(help),
+            Diagnostic::error(
+                "E0183",
+                format!("this reward is computed on {found}"),
+                tt.e.span,
+            )
+            .help(help),
         );
         return None;
     }
@@ -489,12 +627,22 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
         Some(e) => {
             let (id, t) = statement_node(ex, "optimize.scale", Origin::Objective, e)?;
             if !t.e.ty.kind.converts_to(Kind::Real) {
-                ex.c.diags.push(Diagnostic::error("E0184", format!("`scaled by` needs a number, found {}", t.e.ty), t.e.span));
+                ex.c.diags.push(Diagnostic::error(
+                    "E0184",
+                    format!("`scaled by` needs a number, found {}", t.e.ty),
+                    t.e.span,
+                ));
                 return None;
             }
             if t.e.ty.scope >= Scope::Response && t.set != tt.set {
-                ex.c.diags.push(Diagnostic::error("E0221", "the scale comes from other rollouts than the reward", t.e.span)
-                    .help("reduce it to the group first, e.g. `mean(x)`"));
+                ex.c.diags.push(
+                    Diagnostic::error(
+                        "E0221",
+                        "the scale comes from other rollouts than the reward",
+                        t.e.span,
+                    )
+                    .help("reduce it to the group first, e.g. `mean(x)`"),
+                );
                 return None;
             }
             Some(id)
@@ -506,8 +654,15 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
             let (id, t) = statement_node(ex, "optimize.weight", Origin::Objective, e)?;
             if !t.e.ty.kind.converts_to(Kind::Real) || t.e.ty.scope != Scope::Step {
                 ex.c.diags.push(
-                    Diagnostic::error("E0185", format!("a term's `weight` must be one number per step, found {}", t.e.ty), t.e.span)
-                        .help("use a constant or a schedule such as `linear(1 -> 0, over = steps)`"),
+                    Diagnostic::error(
+                        "E0185",
+                        format!(
+                            "a term's `weight` must be one number per step, found {}",
+                            t.e.ty
+                        ),
+                        t.e.span,
+                    )
+                    .help("use a constant or a schedule such as `linear(1 -> 0, over = steps)`"),
                 );
                 return None;
             }
@@ -515,5 +670,11 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
         }
         None => None,
     };
-    Some(ir::Objective { target, branch, scale, weight, span: o.span })
+    Some(ir::Objective {
+        target,
+        branch,
+        scale,
+        weight,
+        span: o.span,
+    })
 }

@@ -13,9 +13,9 @@ use crate::source::{SourceId, Span};
 
 /// Words the grammar reserves; they cannot name bindings, settings or functions.
 pub const KEYWORDS: &[&str] = &[
-    "import", "recipe", "model", "task", "tool", "fn", "stage", "branch", "reward", "halt",
-    "drop", "optimize", "when", "unless", "else", "if", "then", "where", "and", "or", "not",
-    "true", "false",
+    "import", "recipe", "model", "task", "tool", "fn", "stage", "branch", "reward", "halt", "drop",
+    "optimize", "when", "unless", "else", "if", "then", "where", "and", "or", "not", "true",
+    "false",
 ];
 
 /// How a rule is named to the user, or `None` when it is never worth naming.
@@ -81,8 +81,12 @@ pub fn from_pest(source: SourceId, text: &str, err: &Error<Rule>) -> Diagnostic 
     }
     if let ErrorVariant::CustomError { message } = &err.variant {
         // Raised by pest's own guards (call or stack limits).
-        return Diagnostic::error("E0010", format!("the parser gave up: {message}"), Span::new(source, pos, pos))
-            .help("simplify the expression here, or split it into named bindings");
+        return Diagnostic::error(
+            "E0010",
+            format!("the parser gave up: {message}"),
+            Span::new(source, pos, pos),
+        )
+        .help("simplify the expression here, or split it into named bindings");
     }
 
     if expected.contains("an expression") {
@@ -94,7 +98,7 @@ pub fn from_pest(source: SourceId, text: &str, err: &Error<Rule>) -> Diagnostic 
     let (found, found_span) = found_at(source, text, pos);
     let list = join_or(&expected.iter().copied().collect::<Vec<_>>());
     let message = if list.is_empty() {
-        format!("unexpected {found}")
+        format!("did not expect {found} here")
     } else {
         format!("expected {list}, found {found}")
     };
@@ -113,13 +117,18 @@ pub fn from_pest(source: SourceId, text: &str, err: &Error<Rule>) -> Diagnostic 
         if let Some(open) = unclosed_bracket(text) {
             let c = &text[open..open + 1];
             d = d
-                .with(Span::new(source, open, open + 1), format!("this `{c}` is never closed"))
+                .with(
+                    Span::new(source, open, open + 1),
+                    format!("this `{c}` is never closed"),
+                )
                 .help(format!("add the matching `{}`", closing(c)));
         }
     } else if text[pos..].starts_with("==") && expected.contains("`=`") {
         d = d.help("`==` compares; a binding or setting is written `name = value`");
     } else if expected.len() == 1 && expected.contains("`=`") && !word.is_empty() {
-        d = d.help("each statement is `name = value`; is a `=` or the previous line's value missing?");
+        d = d.help(
+            "each statement is `name = value`; is a `=` or the previous line's value missing?",
+        );
     } else if text[pos..].starts_with('=') && expected.contains("an operator") {
         d = d.help("to compare, write `==`; a binding's name comes first: `name = value`");
     }
@@ -148,8 +157,17 @@ fn found_at(source: SourceId, text: &str, pos: usize) -> (String, Span) {
     };
     let word = word_at(text, pos);
     if !word.is_empty() {
-        let kind = if KEYWORDS.contains(&word) { "the keyword" } else if word.starts_with(|c: char| c.is_ascii_digit()) { "the number" } else { "the name" };
-        return (format!("{kind} `{word}`"), Span::new(source, pos, pos + word.len()));
+        let kind = if KEYWORDS.contains(&word) {
+            "the keyword"
+        } else if word.starts_with(|c: char| c.is_ascii_digit()) {
+            "the number"
+        } else {
+            "the name"
+        };
+        return (
+            format!("{kind} `{word}`"),
+            Span::new(source, pos, pos + word.len()),
+        );
     }
     if c == '\n' {
         return ("the end of the line".into(), Span::new(source, pos, pos));
@@ -162,7 +180,10 @@ fn found_at(source: SourceId, text: &str, pos: usize) -> (String, Span) {
         .find(|(_, c)| !"=<>!-+*/^:".contains(*c))
         .map_or(rest.len(), |(i, _)| i);
     if op_len > 1 {
-        return (format!("`{}`", &rest[..op_len]), Span::new(source, pos, pos + op_len));
+        return (
+            format!("`{}`", &rest[..op_len]),
+            Span::new(source, pos, pos + op_len),
+        );
     }
     (format!("`{c}`"), Span::new(source, pos, pos + c.len_utf8()))
 }
@@ -186,7 +207,10 @@ fn join_or(items: &[&str]) -> String {
 
 fn shorten(expected: &BTreeSet<&'static str>) -> String {
     if expected.len() <= 3 {
-        format!("expected {}", join_or(&expected.iter().copied().collect::<Vec<_>>()))
+        format!(
+            "expected {}",
+            join_or(&expected.iter().copied().collect::<Vec<_>>())
+        )
     } else {
         "not expected here".into()
     }

@@ -46,9 +46,15 @@ impl<'a> Lowerer<'a> {
         Lowerer { source, text }
     }
 
+    /// The pair's span without the whitespace and comments pest consumed
+    /// after it while trying optional parts that were not there.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let s = pair.as_span();
-        Span::new(self.source, s.start(), s.end())
+        Span::new(
+            self.source,
+            s.start(),
+            trim_end(self.text, s.start(), s.end()),
+        )
     }
 
     fn bug(&self, pair: &Pair<'_, Rule>, what: &str) -> Diagnostic {
@@ -60,7 +66,12 @@ impl<'a> Lowerer<'a> {
         .help("please report this recipe; the parser and its grammar disagree")
     }
 
-    fn next<'i>(&self, pairs: &mut Pairs<'i, Rule>, parent: &Pair<'i, Rule>, what: &str) -> Result<Pair<'i, Rule>> {
+    fn next<'i>(
+        &self,
+        pairs: &mut Pairs<'i, Rule>,
+        parent: &Pair<'i, Rule>,
+        what: &str,
+    ) -> Result<Pair<'i, Rule>> {
         pairs.next().ok_or_else(|| self.bug(parent, what))
     }
 
@@ -88,7 +99,10 @@ impl<'a> Lowerer<'a> {
             .into_inner()
             .find(|p| p.as_rule() == Rule::string)
             .ok_or_else(|| self.bug(&pair, "an import"))?;
-        Ok(Import { path: self.string(string)?, span })
+        Ok(Import {
+            path: self.string(string)?,
+            span,
+        })
     }
 
     fn recipe(&self, pair: Pair<'_, Rule>) -> Result<RecipeMeta> {
@@ -108,7 +122,10 @@ impl<'a> Lowerer<'a> {
 
     fn field(&self, pair: Pair<'_, Rule>) -> Result<Field> {
         let span = self.span(&pair);
-        let mut inner = pair.clone().into_inner().filter(|p| p.as_rule() != Rule::assign);
+        let mut inner = pair
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::assign);
         let name = self.ident(inner.next().ok_or_else(|| self.bug(&pair, "a setting"))?);
         let value = self.expr(inner.next().ok_or_else(|| self.bug(&pair, "a setting"))?)?;
         Ok(Field { name, value, span })
@@ -116,16 +133,34 @@ impl<'a> Lowerer<'a> {
 
     fn decl(&self, pair: Pair<'_, Rule>) -> Result<Decl> {
         let span = self.span(&pair);
-        let mut inner = pair.clone().into_inner().filter(|p| p.as_rule() != Rule::assign);
-        let kind_pair = inner.next().ok_or_else(|| self.bug(&pair, "a declaration"))?;
+        let mut inner = pair
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::assign);
+        let kind_pair = inner
+            .next()
+            .ok_or_else(|| self.bug(&pair, "a declaration"))?;
         let kind = match kind_pair.as_str() {
             "model" => DeclKind::Model,
             "task" => DeclKind::Task,
             _ => DeclKind::Tool,
         };
-        let name = self.ident(inner.next().ok_or_else(|| self.bug(&pair, "a declaration"))?);
-        let value = self.call(inner.next().ok_or_else(|| self.bug(&pair, "a declaration"))?)?;
-        Ok(Decl { kind, name, value, span })
+        let name = self.ident(
+            inner
+                .next()
+                .ok_or_else(|| self.bug(&pair, "a declaration"))?,
+        );
+        let value = self.call(
+            inner
+                .next()
+                .ok_or_else(|| self.bug(&pair, "a declaration"))?,
+        )?;
+        Ok(Decl {
+            kind,
+            name,
+            value,
+            span,
+        })
     }
 
     fn fn_def(&self, pair: Pair<'_, Rule>) -> Result<FnDef> {
@@ -158,15 +193,29 @@ impl<'a> Lowerer<'a> {
         }
         let name = name.ok_or_else(|| self.bug(&pair, "a function"))?;
         let result = result.ok_or_else(|| self.bug(&pair, "a function body"))?;
-        Ok(FnDef { name, params, bindings, result, block, span })
+        Ok(FnDef {
+            name,
+            params,
+            bindings,
+            result,
+            block,
+            span,
+        })
     }
 
     fn param(&self, pair: Pair<'_, Rule>) -> Result<Param> {
         let span = self.span(&pair);
-        let mut inner = pair.clone().into_inner().filter(|p| p.as_rule() != Rule::assign);
+        let mut inner = pair
+            .clone()
+            .into_inner()
+            .filter(|p| p.as_rule() != Rule::assign);
         let name = self.ident(inner.next().ok_or_else(|| self.bug(&pair, "a parameter"))?);
         let default = inner.next().map(|p| self.expr(p)).transpose()?;
-        Ok(Param { name, default, span })
+        Ok(Param {
+            name,
+            default,
+            span,
+        })
     }
 
     fn stage(&self, pair: Pair<'_, Rule>) -> Result<Stage> {
@@ -267,7 +316,11 @@ impl<'a> Lowerer<'a> {
         for p in pair.clone().into_inner() {
             match p.as_rule() {
                 Rule::filter_kind => {
-                    kind = if p.as_str() == "drop" { FilterKind::Drop } else { FilterKind::Halt }
+                    kind = if p.as_str() == "drop" {
+                        FilterKind::Drop
+                    } else {
+                        FilterKind::Halt
+                    }
                 }
                 Rule::expr => cond = Some(self.expr(p)?),
                 Rule::unless => {
@@ -277,7 +330,12 @@ impl<'a> Lowerer<'a> {
                 _ => {}
             }
         }
-        Ok(Filter { kind, cond: cond.ok_or_else(|| self.bug(&pair, "a filter"))?, unless, span })
+        Ok(Filter {
+            kind,
+            cond: cond.ok_or_else(|| self.bug(&pair, "a filter"))?,
+            unless,
+            span,
+        })
     }
 
     fn optimize(&self, pair: Pair<'_, Rule>) -> Result<Optimize> {
@@ -323,9 +381,14 @@ impl<'a> Lowerer<'a> {
         match inner.next() {
             None => Ok(value),
             Some(tail) => {
-                let mut parts = tail.clone().into_inner().filter(|p| matches!(p.as_rule(), Rule::operation | Rule::expr));
-                let cond = self.operation(parts.next().ok_or_else(|| self.bug(&tail, "`when`"))?)?;
-                let otherwise = self.expr(parts.next().ok_or_else(|| self.bug(&tail, "`when`"))?)?;
+                let mut parts = tail
+                    .clone()
+                    .into_inner()
+                    .filter(|p| matches!(p.as_rule(), Rule::operation | Rule::expr));
+                let cond =
+                    self.operation(parts.next().ok_or_else(|| self.bug(&tail, "`when`"))?)?;
+                let otherwise =
+                    self.expr(parts.next().ok_or_else(|| self.bug(&tail, "`when`"))?)?;
                 Ok(Expr {
                     kind: ExprKind::When {
                         value: Box::new(value),
@@ -345,10 +408,17 @@ impl<'a> Lowerer<'a> {
             .map_prefix(|op, rhs| {
                 let rhs = rhs?;
                 let start = op.as_span().start();
-                let kind = if op.as_rule() == Rule::neg { UnaryOp::Neg } else { UnaryOp::Not };
+                let kind = if op.as_rule() == Rule::neg {
+                    UnaryOp::Neg
+                } else {
+                    UnaryOp::Not
+                };
                 Ok(Expr {
                     span: Span::new(source, start, rhs.span.end as usize),
-                    kind: ExprKind::Unary { op: kind, operand: Box::new(rhs) },
+                    kind: ExprKind::Unary {
+                        op: kind,
+                        operand: Box::new(rhs),
+                    },
                 })
             })
             .map_infix(|lhs, op, rhs| {
@@ -368,24 +438,27 @@ impl<'a> Lowerer<'a> {
                     Rule::div => BinaryOp::Div,
                     _ => BinaryOp::Pow,
                 };
-                if op_kind.is_comparison() {
-                    if let ExprKind::Binary { op: inner, .. } = &lhs.kind {
-                        if inner.is_comparison() {
-                            let s = op.as_span();
-                            return Err(Diagnostic::error(
-                                "E0011",
-                                "comparisons cannot be chained",
-                                Span::new(source, s.start(), s.end()),
-                            )
-                            .label("second comparison")
-                            .with(lhs.span, "this is already a comparison")
-                            .help("join two comparisons with `and`, e.g. `0 < x and x < 1`"));
-                        }
-                    }
+                if op_kind.is_comparison()
+                    && let ExprKind::Binary { op: inner, .. } = &lhs.kind
+                    && inner.is_comparison()
+                {
+                    let s = op.as_span();
+                    return Err(Diagnostic::error(
+                        "E0011",
+                        "comparisons cannot be chained",
+                        Span::new(source, s.start(), s.end()),
+                    )
+                    .label("second comparison")
+                    .with(lhs.span, "this is already a comparison")
+                    .help("join two comparisons with `and`, e.g. `0 < x and x < 1`"));
                 }
                 Ok(Expr {
                     span: lhs.span.to(rhs.span),
-                    kind: ExprKind::Binary { op: op_kind, lhs: Box::new(lhs), rhs: Box::new(rhs) },
+                    kind: ExprKind::Binary {
+                        op: op_kind,
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
                 })
             })
             .parse(pair.into_inner())
@@ -405,11 +478,18 @@ impl<'a> Lowerer<'a> {
             Rule::list => ExprKind::List(self.exprs(pair)?),
             Rule::tuple => ExprKind::Tuple(self.exprs(pair)?),
             Rule::paren => {
-                let inner = pair.clone().into_inner().next().ok_or_else(|| self.bug(&pair, "parentheses"))?;
+                let inner = pair
+                    .clone()
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.bug(&pair, "parentheses"))?;
                 return self.expr(inner);
             }
             Rule::if_expr => {
-                let mut parts = pair.clone().into_inner().filter(|p| p.as_rule() == Rule::expr);
+                let mut parts = pair
+                    .clone()
+                    .into_inner()
+                    .filter(|p| p.as_rule() == Rule::expr);
                 let mut take = |this: &Self| -> Result<Box<Expr>> {
                     let p = parts.next().ok_or_else(|| this.bug(&pair, "`if`"))?;
                     Ok(Box::new(this.expr(p)?))
@@ -417,7 +497,11 @@ impl<'a> Lowerer<'a> {
                 let cond = take(self)?;
                 let then = take(self)?;
                 let otherwise = take(self)?;
-                ExprKind::If { cond, then, otherwise }
+                ExprKind::If {
+                    cond,
+                    then,
+                    otherwise,
+                }
             }
             _ => return Err(self.bug(&pair, "an expression")),
         };
@@ -425,7 +509,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn exprs(&self, pair: Pair<'_, Rule>) -> Result<Vec<Expr>> {
-        pair.into_inner().filter(|p| p.as_rule() == Rule::expr).map(|p| self.expr(p)).collect()
+        pair.into_inner()
+            .filter(|p| p.as_rule() == Rule::expr)
+            .map(|p| self.expr(p))
+            .collect()
     }
 
     fn number(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
@@ -436,10 +523,17 @@ impl<'a> Lowerer<'a> {
                 .help("write numbers like `3`, `0.5` or `3e-4`")
         })?;
         if !value.is_finite() {
-            return Err(Diagnostic::error("E0012", format!("`{raw}` is too large to be a number"), span)
-                .help("numbers must be finite 64-bit floats"));
+            return Err(Diagnostic::error(
+                "E0012",
+                format!("`{raw}` is too large to be a number"),
+                span,
+            )
+            .help("numbers must be finite 64-bit floats"));
         }
-        Ok(Expr { kind: ExprKind::Number { value, raw }, span })
+        Ok(Expr {
+            kind: ExprKind::Number { value, raw },
+            span,
+        })
     }
 
     fn call(&self, pair: Pair<'_, Rule>) -> Result<Call> {
@@ -479,12 +573,20 @@ impl<'a> Lowerer<'a> {
             let to = exprs.next().ok_or_else(|| self.bug(&pair, "`->`"))?;
             Expr {
                 span: first.span.to(to.span),
-                kind: ExprKind::Range { from: Box::new(first), to: Box::new(to) },
+                kind: ExprKind::Range {
+                    from: Box::new(first),
+                    to: Box::new(to),
+                },
             }
         } else {
             first
         };
-        Ok(Arg { name, value, filter, span })
+        Ok(Arg {
+            name,
+            value,
+            filter,
+            span,
+        })
     }
 
     fn path(&self, pair: Pair<'_, Rule>) -> Path {
@@ -494,7 +596,10 @@ impl<'a> Lowerer<'a> {
     }
 
     fn ident(&self, pair: Pair<'_, Rule>) -> Ident {
-        Ident { name: pair.as_str().to_string(), span: self.span(&pair) }
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(&pair),
+        }
     }
 
     fn string(&self, pair: Pair<'_, Rule>) -> Result<StrLit> {
@@ -549,4 +654,39 @@ impl<'a> Lowerer<'a> {
         let _ = self.text;
         Ok(StrLit { value, span })
     }
+}
+
+/// The end of `text[start..end]` with trailing whitespace and comments removed.
+fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
+    loop {
+        let trimmed = start + text[start..end].trim_end().len();
+        let line_start = text[start..trimmed]
+            .rfind('\n')
+            .map_or(start, |i| start + i + 1);
+        match comment_start(&text[line_start..trimmed]) {
+            Some(i) => end = line_start + i,
+            None => return trimmed,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line, ignoring `#` inside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c == '#' {
+            return Some(i);
+        }
+    }
+    None
 }

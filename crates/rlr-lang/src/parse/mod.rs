@@ -33,9 +33,11 @@ pub const MAX_SIZE: usize = 4 << 20;
 /// Parses one source text into a syntax tree.
 pub fn parse(source: SourceId, text: &str) -> Result<ast::File, Diagnostic> {
     prefilter(source, text)?;
+    // Expected-token tracking is process-wide in pest; it is always on, so that
+    // messages do not depend on what other threads parse.
     pest::set_error_detail(true);
-    let mut pairs = RlrParser::parse(Rule::file, text)
-        .map_err(|e| errors::from_pest(source, text, &e))?;
+    let mut pairs =
+        RlrParser::parse(Rule::file, text).map_err(|e| errors::from_pest(source, text, &e))?;
     let file = pairs
         .next()
         .ok_or_else(|| Diagnostic::error("E0001", "empty parse", Span::new(source, 0, 0)))?;
@@ -62,7 +64,9 @@ fn prefilter(source: SourceId, text: &str) -> Result<(), Diagnostic> {
         )
         .help("split shared definitions into files brought in with `import`"));
     }
-    if let Some(pos) = text.find(|c: char| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t'))) {
+    if let Some(pos) =
+        text.find(|c: char| c == '\0' || (c.is_control() && !matches!(c, '\n' | '\r' | '\t')))
+    {
         let end = pos + text[pos..].chars().next().map_or(1, char::len_utf8);
         return Err(Diagnostic::error(
             "E0003",

@@ -20,10 +20,16 @@ fn numbers_strings_and_precedence() {
     let f = parse_ok("fn f() = -2 ^ 2 * 3e-4 + 1_000 / 2 > 1 and not \"a\\n\\u{41}\" == \"b\"");
     let Item::Fn(def) = &f.items[0] else { panic!() };
     // `and` binds loosest here; `not` applies to the comparison.
-    let ExprKind::Binary { op, rhs, .. } = &def.result.kind else { panic!() };
+    let ExprKind::Binary { op, rhs, .. } = &def.result.kind else {
+        panic!()
+    };
     assert_eq!(*op, ast::BinaryOp::And);
-    let ExprKind::Unary { operand, .. } = &rhs.kind else { panic!() };
-    let ExprKind::Binary { lhs, .. } = &operand.kind else { panic!() };
+    let ExprKind::Unary { operand, .. } = &rhs.kind else {
+        panic!()
+    };
+    let ExprKind::Binary { lhs, .. } = &operand.kind else {
+        panic!()
+    };
     assert_eq!(lhs.kind, ExprKind::Str("a\nA".into()));
 }
 
@@ -32,23 +38,33 @@ fn when_else_and_fallback() {
     let f = parse_ok(
         "stage rl = grpo(p, t) { reward {\n t = j(x) when o >= 0.2 else 0\n g = mean(t where c) - 1 else 0\n } optimize t on probe scaled by max(g, 0.5) weight 0.1 \n weight = 3 }",
     );
-    let Item::Stage(s) = &f.items[0] else { panic!() };
+    let Item::Stage(s) = &f.items[0] else {
+        panic!()
+    };
     let body = s.body.as_ref().unwrap();
-    let StageItem::Reward(r) = &body.items[0] else { panic!() };
+    let StageItem::Reward(r) = &body.items[0] else {
+        panic!()
+    };
     assert!(matches!(r.bindings[0].value.kind, ExprKind::When { .. }));
     assert!(r.bindings[1].fallback.is_some());
-    let StageItem::Optimize(o) = &body.items[1] else { panic!() };
+    let StageItem::Optimize(o) = &body.items[1] else {
+        panic!()
+    };
     assert!(o.on.is_some() && o.scaled_by.is_some() && o.weight.is_some());
     assert!(matches!(body.items[2], StageItem::Setting(_)));
 }
 
 #[test]
 fn ranges_tuples_lists_and_comments() {
-    let f = parse_ok("# top\nfn a() = linear(0.5 -> 0, over = steps) # tail\nfn b() = [(0, 1), (10, 0.5)]");
+    let f = parse_ok(
+        "# top\nfn a() = linear(0.5 -> 0, over = steps) # tail\nfn b() = [(0, 1), (10, 0.5)]",
+    );
     assert_eq!(f.comments.len(), 2);
     assert_eq!(f.comments[1].text, " tail");
     let Item::Fn(def) = &f.items[0] else { panic!() };
-    let ExprKind::Call(c) = &def.result.kind else { panic!() };
+    let ExprKind::Call(c) = &def.result.kind else {
+        panic!()
+    };
     assert!(matches!(c.args[0].value.kind, ExprKind::Range { .. }));
 }
 
@@ -62,11 +78,19 @@ fn errors_name_tokens_not_rules() {
     let d = parse_err("fn f() = 1 < 2 < 3");
     assert_eq!(d.code, "E0011");
     let d = parse_err("stage rl = grpo(p, t) {\n steps = 3\n");
-    assert!(d.secondary.iter().any(|l| l.message.contains("never closed")), "{d:?}");
+    assert!(
+        d.secondary
+            .iter()
+            .any(|l| l.message.contains("never closed")),
+        "{d:?}"
+    );
     let d = parse_err("fn f() = \"a\\q\"");
     assert_eq!(d.code, "E0013");
     let d = parse_err("stage s = grpo(p, t) { reward { when = 1 } }");
-    assert!(d.help.as_deref().unwrap_or("").contains("reserved"), "{d:?}");
+    assert!(
+        d.help.as_deref().unwrap_or("").contains("reserved"),
+        "{d:?}"
+    );
 }
 
 #[test]

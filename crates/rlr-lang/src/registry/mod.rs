@@ -355,7 +355,11 @@ pub fn lookup(name: &str) -> Option<&'static Builtin> {
 
 /// The names of every built-in of a category, for "did you mean".
 pub fn names_in(pred: impl Fn(Category) -> bool) -> Vec<&'static str> {
-    all().into_iter().filter(|b| pred(b.category)).map(|b| b.name).collect()
+    all()
+        .into_iter()
+        .filter(|b| pred(b.category))
+        .map(|b| b.name)
+        .collect()
 }
 
 /// A name every reward expression can read without declaring it (`text`, `step`, `sample`, ...).

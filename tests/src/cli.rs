@@ -1,0 +1,456 @@
+//! The `rlr` command, driven through `rlr_cli::run` with in-memory streams:
+//! exit codes, what goes to stdout and stderr, and the files `fmt` rewrites.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+const TINY: &str = r#"recipe "tiny" { seed = 1 }
+model policy = gpt(layers = 2, width = 64, heads = 2)
+task  train  = arith(max = 9)
+stage rl = grpo(policy, train) {
+  reward { correct = exact(answer, sample.answer) }
+  optimize correct
+}
+"#;
+
+/// What one `rlr` invocation did.
+struct Outcome {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn rlr_with_stdin(args: &[&str], input: &[u8]) -> Outcome {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_string()).collect();
+    let mut stdin = input;
+    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
+    let code = rlr_cli::run(&args, &mut stdin, &mut stdout, &mut stderr);
+    Outcome {
+        code,
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    }
+}
+
+fn rlr(args: &[&str]) -> Outcome {
+    rlr_with_stdin(args, b"")
+}
+
+/// A fresh, empty directory for one test; removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("rlr-cli-test-{}-{n}-{tag}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    /// Writes `name` (which may contain folders) and returns its path as a string.
+    fn write(&self, name: &str, contents: impl AsRef<[u8]>) -> String {
+        let p = self.0.join(name);
+        if let Some(parent) = p.parent() {
+            fs::create_dir_all(parent).expect("create folder");
+        }
+        fs::write(&p, contents).expect("write temp file");
+        self.path(name)
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).to_string_lossy().into_owned()
+    }
+
+    /// `text` with this directory's path replaced by `[TMP]`, for snapshots.
+    fn redact(&self, text: &str) -> String {
+        text.replace(&*self.0.to_string_lossy(), "[TMP]")
+            .replace('\\', "/")
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn read(p: &str) -> String {
+    fs::read_to_string(Path::new(p)).expect("read back")
+}
+
+// ---- check -----------------------------------------------------------------------------------
+
+#[test]
+fn check_accepts_a_good_recipe() {
+    let t = TempDir::new("ok");
+    let f = t.write("tiny.rlr", TINY);
+    let o = rlr(&["check", &f]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    assert_eq!(o.stderr, "checked 1 recipe: 0 errors, 0 warnings\n");
+}
+
+#[test]
+fn check_reports_errors_rich() {
+    let o = rlr_with_stdin(&["check", "-"], TINY.replace("exact(", "exakt(").as_bytes());
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    insta::assert_snapshot!("check_rich", o.stderr);
+}
+
+#[test]
+fn check_reports_errors_short() {
+    let o = rlr_with_stdin(
+        &["check", "--format", "short", "-"],
+        TINY.replace("exact(", "exakt(").as_bytes(),
+    );
+    assert_eq!(o.code, 1);
+    insta::assert_snapshot!("check_short", o.stderr);
+}
+
+#[test]
+fn check_counts_every_file() {
+    let t = TempDir::new("many");
+    let good = t.write("good.rlr", TINY);
+    let bad = t.write("bad.rlr", TINY.replace("exact(", "exakt("));
+    let o = rlr(&["check", &good, &bad, &good]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .ends_with("checked 3 recipes: 1 error, 0 warnings\n"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn check_warnings_pass_unless_denied() {
+    let t = TempDir::new("warn");
+    let f = t.write(
+        "warn.rlr",
+        TINY.replace("reward { correct", "reward { unused = length\n correct"),
+    );
+    let o = rlr(&["check", &f]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("warning[W0101]"), "{}", o.stderr);
+    assert!(
+        o.stderr
+            .ends_with("checked 1 recipe: 0 errors, 1 warning\n"),
+        "{}",
+        o.stderr
+    );
+    let o = rlr(&["check", "--deny-warnings", &f]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.ends_with("1 warning (warnings denied)\n"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn check_missing_file() {
+    let t = TempDir::new("missing");
+    let f = t.path("nope.rlr");
+    let o = rlr(&["check", &f]);
+    assert_eq!(o.code, 1);
+    insta::assert_snapshot!("check_missing", t.redact(&o.stderr));
+}
+
+#[test]
+fn check_directory() {
+    let t = TempDir::new("dir");
+    let o = rlr(&["check", &t.path("")]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr.contains("is a directory, not a recipe file"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn check_empty_file_does_not_crash() {
+    let t = TempDir::new("empty");
+    let f = t.write("empty.rlr", "");
+    let o = rlr(&["check", &f]);
+    assert!(o.code == 0 || o.code == 1, "{}", o.stderr);
+    assert!(o.stderr.contains("checked 1 recipe"), "{}", o.stderr);
+}
+
+#[test]
+fn check_binary_garbage() {
+    let t = TempDir::new("binary");
+    let f = t.write(
+        "garbage.rlr",
+        [0x7f, b'E', b'L', b'F', 0x02, 0x01, 0xff, 0xfe, 0x00, 0x9c],
+    );
+    let o = rlr(&["check", &f]);
+    assert_eq!(o.code, 1);
+    insta::assert_snapshot!("check_binary", t.redact(&o.stderr));
+    // Valid UTF-8 that is still not text is the language's business (E0003).
+    let f = t.write("nul.rlr", "recipe \"x\"\0\0\0");
+    let o = rlr(&["check", &f]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("error[E0003]"), "{}", o.stderr);
+}
+
+#[test]
+fn check_error_at_end_of_file() {
+    for text in [
+        "recipe \"x\" {",
+        "recipe",
+        "stage rl = grpo(",
+        "model p = gpt(\n",
+    ] {
+        let o = rlr_with_stdin(&["check", "-"], text.as_bytes());
+        assert_eq!(o.code, 1, "{text:?}: {}", o.stderr);
+        assert!(o.stderr.contains("┌─ <stdin>:"), "{text:?}: {}", o.stderr);
+        let o = rlr_with_stdin(&["check", "--format", "short", "-"], text.as_bytes());
+        assert!(o.stderr.starts_with("<stdin>:"), "{text:?}: {}", o.stderr);
+    }
+}
+
+#[test]
+fn check_follows_imports_relative_to_the_importer() {
+    let t = TempDir::new("imports");
+    t.write(
+        "lib/shared.rlr",
+        "import \"more.rlr\"\nfn twice(x) = x * 2\n",
+    );
+    t.write("lib/more.rlr", "fn half(x) = x / 2\n");
+    let main = t.write(
+        "recipes/main.rlr",
+        TINY.replace("optimize correct", "optimize twice(half(correct))")
+            .replace(
+                "recipe \"tiny\"",
+                "import \"../lib/shared.rlr\"\nrecipe \"tiny\"",
+            ),
+    );
+    let o = rlr(&["check", &main]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    let broken = t.write(
+        "recipes/broken.rlr",
+        format!("import \"../lib/none.rlr\"\n{TINY}"),
+    );
+    let o = rlr(&["check", &broken]);
+    assert_eq!(o.code, 1);
+    insta::assert_snapshot!("check_import_missing", t.redact(&o.stderr));
+}
+
+#[test]
+fn check_detects_import_cycles_back_to_the_root() {
+    let t = TempDir::new("cycle");
+    t.write("lib.rlr", "import \"main.rlr\"\nfn f(x) = x\n");
+    let main = t.write("main.rlr", format!("import \"./lib.rlr\"\n{TINY}"));
+    let o = rlr(&["check", &main]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("error[E0204]"), "{}", o.stderr);
+}
+
+// ---- colour ----------------------------------------------------------------------------------
+
+#[test]
+fn colour_only_when_asked() {
+    let bad = TINY.replace("exact(", "exakt(");
+    let plain = rlr_with_stdin(&["check", "-"], bad.as_bytes());
+    assert!(!plain.stderr.contains('\u{1b}'));
+    let never = rlr_with_stdin(&["--color", "never", "check", "-"], bad.as_bytes());
+    assert_eq!(never.stderr, plain.stderr);
+    let always = rlr_with_stdin(&["check", "--color=always", "-"], bad.as_bytes());
+    assert!(always.stderr.contains("\u{1b}["), "{}", always.stderr);
+}
+
+// ---- graph -----------------------------------------------------------------------------------
+
+#[test]
+fn graph_dot_and_text() {
+    let o = rlr_with_stdin(&["graph", "-"], TINY.as_bytes());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("digraph"), "{}", o.stdout);
+    assert_eq!(o.stderr, "");
+    let o = rlr_with_stdin(
+        &["graph", "--format", "text", "--stage", "rl", "-"],
+        TINY.as_bytes(),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("recipe \"tiny\""), "{}", o.stdout);
+    assert!(o.stdout.contains("\nstage rl = grpo("), "{}", o.stdout);
+}
+
+#[test]
+fn graph_unknown_stage() {
+    let o = rlr_with_stdin(&["graph", "--stage", "lr", "-"], TINY.as_bytes());
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    insta::assert_snapshot!("graph_unknown_stage", o.stderr);
+}
+
+#[test]
+fn graph_of_a_wrong_recipe() {
+    let o = rlr_with_stdin(&["graph", "-"], TINY.replace("exact(", "exakt(").as_bytes());
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    assert!(o.stderr.contains("error[E0100]"), "{}", o.stderr);
+}
+
+// ---- explain ---------------------------------------------------------------------------------
+
+#[test]
+fn explain_one_builtin() {
+    let o = rlr(&["explain", "zscore"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("zscore("), "{}", o.stdout);
+    assert!(o.stdout.ends_with('\n'));
+    let o = rlr(&["explain", "text"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.starts_with("text: "), "{}", o.stdout);
+}
+
+#[test]
+fn explain_unknown_name() {
+    let o = rlr(&["explain", "zscor"]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    insta::assert_snapshot!("explain_unknown", o.stderr);
+    let o = rlr(&["explain", "qqqqqqqqqq"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("run `rlr explain` to list every built-in"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn explain_lists_every_builtin() {
+    let o = rlr(&["explain"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for heading in [
+        "models:",
+        "tasks:",
+        "stages:",
+        "verifier nodes:",
+        "context names:",
+    ] {
+        assert!(
+            o.stdout.contains(&format!("\n{heading}\n")) || o.stdout.starts_with(heading),
+            "{heading}"
+        );
+    }
+    for b in rlr_lang::registry::all() {
+        assert!(
+            o.stdout.contains(&format!("  {}(", b.name)),
+            "{} is not listed",
+            b.name
+        );
+    }
+}
+
+// ---- fmt -------------------------------------------------------------------------------------
+
+#[test]
+fn fmt_check_then_rewrite() {
+    let t = TempDir::new("fmt");
+    let messy = "recipe   \"tiny\"{seed=1}\n\n\n\nmodel policy=gpt(layers=2,width=64,heads=2)\n";
+    let f = t.write("messy.rlr", messy);
+    let o = rlr(&["fmt", "--check", &f]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.stdout, format!("{f}\n"));
+    assert_eq!(read(&f), messy, "--check must not write");
+
+    let o = rlr(&["fmt", &f]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    let formatted = read(&f);
+    assert_ne!(formatted, messy);
+
+    let o = rlr(&["fmt", "--check", &f]);
+    assert_eq!(o.code, 0, "formatting is not idempotent:\n{formatted}");
+    assert_eq!(o.stdout, "");
+    let o = rlr(&["fmt", &f]);
+    assert_eq!(o.code, 0);
+    assert_eq!(read(&f), formatted);
+}
+
+#[test]
+fn fmt_stdin_to_stdout() {
+    let messy = "recipe   \"tiny\"{seed=1}\n";
+    let o = rlr_with_stdin(&["fmt", "-"], messy.as_bytes());
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let again = rlr_with_stdin(&["fmt", "-"], o.stdout.as_bytes());
+    assert_eq!(again.stdout, o.stdout);
+    let check = rlr_with_stdin(&["fmt", "--check", "-"], messy.as_bytes());
+    assert_eq!(check.code, 1);
+    assert_eq!(check.stdout, "<stdin>\n");
+}
+
+#[test]
+fn fmt_refuses_what_does_not_parse() {
+    let t = TempDir::new("fmt-bad");
+    let text = "recipe \"x\" {\n";
+    let f = t.write("bad.rlr", text);
+    let o = rlr(&["fmt", &f]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("error[E0"), "{}", o.stderr);
+    assert_eq!(read(&f), text);
+    let o = rlr(&["fmt", "--check", &t.path("missing.rlr")]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no such file"), "{}", o.stderr);
+}
+
+// ---- run -------------------------------------------------------------------------------------
+
+#[test]
+fn run_checks_then_says_the_engine_is_missing() {
+    let o = rlr_with_stdin(
+        &[
+            "run", "-", "--out", "runs/x", "--set", "seed=3", "--set", "lr=1e-5", "--device", "cpu",
+        ],
+        TINY.as_bytes(),
+    );
+    assert_eq!(o.code, 2);
+    assert_eq!(o.stdout, "");
+    assert!(
+        o.stderr.starts_with(
+            "error: the training engine is not built yet (it lands with the engine issue); the recipe checks"
+        ),
+        "{}",
+        o.stderr
+    );
+    let o = rlr_with_stdin(&["run", "-"], TINY.replace("exact(", "exakt(").as_bytes());
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("error[E0100]"), "{}", o.stderr);
+    let o = rlr_with_stdin(&["run", "-", "--set", "seed"], TINY.as_bytes());
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("expected KEY=VALUE"), "{}", o.stderr);
+}
+
+// ---- usage -----------------------------------------------------------------------------------
+
+#[test]
+fn usage_errors_and_help() {
+    let o = rlr(&[]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("Usage: rlr"), "{}", o.stderr);
+    let o = rlr(&["--help"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("Usage: rlr"), "{}", o.stdout);
+    assert_eq!(o.stderr, "");
+    let o = rlr(&["--version"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.starts_with("rlr "), "{}", o.stdout);
+    let o = rlr(&["chek", "x.rlr"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("'check'"), "{}", o.stderr);
+    let o = rlr(&["check"]);
+    assert_eq!(o.code, 1);
+    let o = rlr(&["graph", "--format", "svg", "x.rlr"]);
+    assert_eq!(o.code, 1);
+}
