@@ -2,6 +2,7 @@
 
 mod cli;
 mod fixtures;
+mod mutate;
 mod recipes;
 mod spans;
 mod tree;

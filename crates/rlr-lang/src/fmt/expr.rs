@@ -78,12 +78,24 @@ fn write_bare(out: &mut String, e: &Expr) {
             let p = op.precedence();
             let (l, r) = (strength(lhs), strength(rhs));
             let tight = *op == BinaryOp::Pow || op.is_comparison();
-            write_maybe(out, lhs, l < p || (l == p && tight));
+            // `and` inside `or` is bracketed although precedence does not need
+            // it: readers should not have to remember which binds tighter.
+            let mixed = |e: &Expr| {
+                *op == BinaryOp::Or
+                    && matches!(
+                        e.kind,
+                        ExprKind::Binary {
+                            op: BinaryOp::And,
+                            ..
+                        }
+                    )
+            };
+            write_maybe(out, lhs, l < p || (l == p && tight) || mixed(lhs));
             out.push(' ');
             out.push_str(op.symbol());
             out.push(' ');
             let right_assoc = *op == BinaryOp::Pow;
-            write_maybe(out, rhs, r < p || (r == p && !right_assoc));
+            write_maybe(out, rhs, r < p || (r == p && !right_assoc) || mixed(rhs));
         }
         ExprKind::If {
             cond,

@@ -33,7 +33,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         }
         field => "a setting `name = value`",
         binding => "a binding `name = value`",
-        expr | operation | primary | if_expr | call | number | string | boolean | list | tuple
+        expr | operation | primary | if_expr | call | callee | number | string | boolean | list
         | paren | path | neg | not | kw_if | kw_not | kw_true | kw_false | string_inner => {
             "an expression"
         }
@@ -56,6 +56,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         weight | kw_weight => "`weight`",
         fn_expr | fn_block | stage_body | item | field_block | params | stage_item | infix
         | prefix | args | ident_char => return None,
+        comma => "`,`",
         file | keyword | WHITESPACE | COMMENT => return None,
     })
 }

@@ -39,11 +39,24 @@ fn pratt() -> &'static PrattParser<Rule> {
 pub struct Lowerer<'a> {
     source: SourceId,
     text: &'a str,
+    /// How deeply expressions are nested right now (see [`MAX_DEPTH`]).
+    depth: std::cell::Cell<usize>,
 }
+
+/// The deepest nesting of expressions accepted (`if` in `if`, operands of
+/// operands). Later passes recurse over expressions, so this bounds their stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// The most operators one expression may chain (`a + b + ...`).
+pub const MAX_OPERATORS: usize = 256;
 
 impl<'a> Lowerer<'a> {
     pub fn new(source: SourceId, text: &'a str) -> Self {
-        Lowerer { source, text }
+        Lowerer {
+            source,
+            text,
+            depth: std::cell::Cell::new(0),
+        }
     }
 
     /// The pair's span without the whitespace and comments pest consumed
@@ -344,7 +357,21 @@ impl<'a> Lowerer<'a> {
         let mut on = None;
         let mut scaled_by = None;
         let mut weight = None;
+        let mut seen: Vec<(Rule, Span)> = Vec::new();
         for p in pair.clone().into_inner() {
+            if matches!(
+                p.as_rule(),
+                Rule::on_clause | Rule::scaled_by | Rule::weight
+            ) {
+                let here = self.span(&p);
+                if let Some((_, first)) = seen.iter().find(|(r, _)| *r == p.as_rule()) {
+                    let word = p.as_str().split_whitespace().next().unwrap_or("clause");
+                    return Err(Diagnostic::error("E0014", format!("`{word}` is given twice in one `optimize`"), here)
+                        .with(*first, "first given here")
+                        .help("write each of `on`, `scaled by` and `weight` at most once; use a second `optimize` for a second term"));
+                }
+                seen.push((p.as_rule(), here));
+            }
             match p.as_rule() {
                 Rule::expr => target = Some(self.expr(p)?),
                 Rule::on_clause => {
@@ -374,6 +401,22 @@ impl<'a> Lowerer<'a> {
     // ------------------------------------------------------------ expressions
 
     fn expr(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
+        let depth = self.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            return Err(Diagnostic::error(
+                "E0005",
+                format!("expressions are nested more than {MAX_DEPTH} deep here"),
+                self.span(&pair),
+            )
+            .help("name parts of the expression with their own bindings"));
+        }
+        self.depth.set(depth);
+        let out = self.expr_inner(pair);
+        self.depth.set(depth - 1);
+        out
+    }
+
+    fn expr_inner(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
         let span = self.span(&pair);
         let mut inner = pair.clone().into_inner();
         let op = self.next(&mut inner, &pair, "an expression")?;
@@ -403,6 +446,19 @@ impl<'a> Lowerer<'a> {
 
     fn operation(&self, pair: Pair<'_, Rule>) -> Result<Expr> {
         let source = self.source;
+        let operators = pair
+            .clone()
+            .into_inner()
+            .filter(|p| !is_operand(p.as_rule()))
+            .count();
+        if operators > MAX_OPERATORS {
+            return Err(Diagnostic::error(
+                "E0005",
+                format!("this expression has {operators} operators; the limit is {MAX_OPERATORS}"),
+                self.span(&pair),
+            )
+            .help("split it into several bindings, or use a reduction such as `sum(...)`"));
+        }
         pratt()
             .map_primary(|p| self.primary(p))
             .map_prefix(|op, rhs| {
@@ -438,7 +494,11 @@ impl<'a> Lowerer<'a> {
                     Rule::div => BinaryOp::Div,
                     _ => BinaryOp::Pow,
                 };
+                // `(a < b) == c` is fine: the brackets end before the operator.
+                let bracketed =
+                    self.text[lhs.span.end as usize..op.as_span().start()].contains(')');
                 if op_kind.is_comparison()
+                    && !bracketed
                     && let ExprKind::Binary { op: inner, .. } = &lhs.kind
                     && inner.is_comparison()
                 {
@@ -476,14 +536,17 @@ impl<'a> Lowerer<'a> {
             Rule::path => ExprKind::Path(self.path(pair)),
             Rule::call => ExprKind::Call(self.call(pair)?),
             Rule::list => ExprKind::List(self.exprs(pair)?),
-            Rule::tuple => ExprKind::Tuple(self.exprs(pair)?),
             Rule::paren => {
-                let inner = pair
+                let is_tuple = pair
                     .clone()
                     .into_inner()
-                    .next()
-                    .ok_or_else(|| self.bug(&pair, "parentheses"))?;
-                return self.expr(inner);
+                    .any(|p| p.as_rule() == Rule::comma);
+                let mut items = self.exprs(pair.clone())?;
+                if is_tuple {
+                    ExprKind::Tuple(items)
+                } else {
+                    return items.pop().ok_or_else(|| self.bug(&pair, "parentheses"));
+                }
             }
             Rule::if_expr => {
                 let mut parts = pair
@@ -539,7 +602,13 @@ impl<'a> Lowerer<'a> {
     fn call(&self, pair: Pair<'_, Rule>) -> Result<Call> {
         let span = self.span(&pair);
         let mut inner = pair.clone().into_inner();
-        let callee = self.path(self.next(&mut inner, &pair, "a call")?);
+        let head = self.next(&mut inner, &pair, "a call")?;
+        let path = head
+            .clone()
+            .into_inner()
+            .next()
+            .ok_or_else(|| self.bug(&head, "a call"))?;
+        let callee = self.path(path);
         let mut args = Vec::new();
         for p in inner {
             if p.as_rule() == Rule::arg {
@@ -689,4 +758,19 @@ fn comment_start(line: &str) -> Option<usize> {
         }
     }
     None
+}
+
+/// Whether a child of an operator expression is an operand (not an operator).
+fn is_operand(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::if_expr
+            | Rule::call
+            | Rule::number
+            | Rule::string
+            | Rule::boolean
+            | Rule::list
+            | Rule::paren
+            | Rule::path
+    )
 }

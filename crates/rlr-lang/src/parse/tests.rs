@@ -100,3 +100,25 @@ fn rejects_garbage_and_deep_nesting() {
     assert_eq!(parse_err(&deep).code, "E0004");
     assert!(parse(SourceId(0), "").is_ok());
 }
+
+#[test]
+fn nesting_is_linear_and_brackets_are_kept_apart() {
+    // 60 levels: exponential backtracking would never finish.
+    let deep = format!("fn f() = {}1{}", "(".repeat(60), ")".repeat(60));
+    let start = std::time::Instant::now();
+    assert!(parse(SourceId(0), &deep).is_ok());
+    assert!(start.elapsed().as_secs() < 5);
+    assert!(parse(SourceId(0), "fn f(a, b, c) = (a < b) == c").is_ok());
+    let f = parse_ok("fn f(a) {\n  x = a\n  (x, 1)\n}");
+    let Item::Fn(def) = &f.items[0] else { panic!() };
+    assert!(
+        matches!(def.result.kind, ExprKind::Tuple(_)),
+        "a call must not span lines"
+    );
+}
+
+#[test]
+fn optimize_clauses_once_each() {
+    let d = parse_err("stage s = grpo(p, t) { optimize x weight 1 weight 2 }");
+    assert_eq!(d.code, "E0014");
+}
