@@ -496,6 +496,9 @@ fn statement_node(
 fn filter(ex: &mut Ex<'_, '_, '_>, f: &ast::Filter) -> Option<ir::FilterDef> {
     let kw = f.kind.keyword();
     let (cond, ct) = statement_node(ex, kw, Origin::Filter(f.kind), &f.cond)?;
+    if f.kind == FilterKind::Drop {
+        warn_shaped_variance(ex, &ct.e);
+    }
     let unless = match &f.unless {
         Some(u) => Some(statement_node(
             ex,
@@ -677,4 +680,58 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
         weight,
         span: o.span,
     })
+}
+
+/// Dynamic sampling on the spread of a shaped reward keeps groups in which
+/// every rollout failed but the shaping varies (verl-recipe PR#125: such a
+/// filter "destroys the policy within 40 steps"). Warn unless the value whose
+/// spread is tested is binary or lies in [0, 1].
+fn warn_shaped_variance(ex: &mut Ex<'_, '_, '_>, e: &ir::Expr) {
+    let mut stack = vec![e];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ir::ExprKind::Call { builtin, args, .. } => {
+                if *builtin == "std" {
+                    if let Some((_, ir::Arg::Signal(x))) = args.first() {
+                        let bounded = x.ty.kind == Kind::Bool
+                            || match &x.kind {
+                                ir::ExprKind::Node(id) => ex
+                                    .st
+                                    .nodes
+                                    .get(id.0 as usize)
+                                    .and_then(|n| n.as_ref())
+                                    .is_some_and(|n| {
+                                        n.ty.kind == Kind::Bool
+                                            || n.range
+                                                .is_some_and(|(lo, hi)| lo >= 0.0 && hi <= 1.0)
+                                    }),
+                                _ => false,
+                            };
+                        if !bounded {
+                            ex.c.diags.push(
+                                Diagnostic::warning("W0103", "dynamic sampling on the spread of a shaped reward", x.span)
+                                    .label("not a binary or [0, 1] outcome")
+                                    .note("a group where every rollout failed still varies through its shaping terms, so it is kept and trained on noise (verl-recipe PR#125)")
+                                    .help("filter on the outcome itself, e.g. `drop when std(correct) == 0`"),
+                            );
+                        }
+                    }
+                }
+                for (_, a) in args {
+                    if let ir::Arg::Signal(x) = a {
+                        stack.push(x);
+                    }
+                }
+            }
+            ir::ExprKind::Unary(_, a) => stack.push(a),
+            ir::ExprKind::Binary(_, a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ir::ExprKind::If(a, b, c) | ir::ExprKind::When(a, b, c) => {
+                stack.extend([&**a, &**b, &**c]);
+            }
+            _ => {}
+        }
+    }
 }
