@@ -691,8 +691,10 @@ fn warn_shaped_variance(ex: &mut Ex<'_, '_, '_>, e: &ir::Expr) {
     while let Some(e) = stack.pop() {
         match &e.kind {
             ir::ExprKind::Call { builtin, args, .. } => {
-                if *builtin == "std" {
-                    if let Some((_, ir::Arg::Signal(x))) = args.first() {
+                if *builtin == "std"
+                    && let Some((_, ir::Arg::Signal(x))) = args.first()
+                {
+                    {
                         let bounded = x.ty.kind == Kind::Bool
                             || match &x.kind {
                                 ir::ExprKind::Node(id) => ex
