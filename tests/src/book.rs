@@ -15,6 +15,8 @@
 //!
 //! The pages under `book/src/reference/builtins/` are generated from the
 //! registry: their `rlr` blocks are signatures, not recipes, and are skipped.
+//! So are the generated sections of hand-written pages (between
+//! `<!-- TAG:start -->` and `<!-- TAG:end -->`), which hold no code blocks.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -28,9 +30,6 @@ use rlr_lang::{Compilation, Loader, SourceId};
 const BUILTIN_DIR: &str = "reference/builtins";
 /// The generated index of built-ins, relative to `book/src`.
 const BUILTIN_INDEX: &str = "reference/builtins.md";
-/// The markers around the generated part of `SUMMARY.md`.
-const SUMMARY_START: &str = "<!-- builtins:start -->";
-const SUMMARY_END: &str = "<!-- builtins:end -->";
 /// The fewest snippets the book may have, so the test cannot pass vacuously.
 const MIN_SNIPPETS: usize = 30;
 
@@ -142,7 +141,11 @@ fn snippets_of(page: &Path, text: &str, out: &mut Vec<Snippet>, problems: &mut V
         let mut code = String::new();
         let mut import_dir = rlr_tests::root().join("recipes");
         for l in body {
-            match l.trim().strip_prefix("{{#include ").and_then(|r| r.strip_suffix("}}")) {
+            match l
+                .trim()
+                .strip_prefix("{{#include ")
+                .and_then(|r| r.strip_suffix("}}"))
+            {
                 Some(path) => {
                     let file = dir.join(path.trim());
                     match std::fs::read_to_string(&file) {
@@ -153,7 +156,9 @@ fn snippets_of(page: &Path, text: &str, out: &mut Vec<Snippet>, problems: &mut V
                             }
                             import_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
                         }
-                        Err(e) => problems.push(format!("{name}: cannot include `{}`: {e}", path.trim())),
+                        Err(e) => {
+                            problems.push(format!("{name}: cannot include `{}`: {e}", path.trim()))
+                        }
                     }
                 }
                 None => {
@@ -162,7 +167,12 @@ fn snippets_of(page: &Path, text: &str, out: &mut Vec<Snippet>, problems: &mut V
                 }
             }
         }
-        out.push(Snippet { name, text: code, import_dir, expect });
+        out.push(Snippet {
+            name,
+            text: code,
+            import_dir,
+            expect,
+        });
     }
 }
 
@@ -175,7 +185,11 @@ struct SnippetLoader {
 impl Loader for SnippetLoader {
     fn load(&mut self, from: &str, path: &str) -> Result<(String, String), String> {
         // The snippet's name (`book/src/x.md:12`) is not a path; its imports are relative to the base.
-        let from = if from == self.snippet { "snippet.rlr" } else { from };
+        let from = if from == self.snippet {
+            "snippet.rlr"
+        } else {
+            from
+        };
         self.inner.load(from, path)
     }
 }
@@ -192,7 +206,13 @@ fn describe(c: &Compilation) -> String {
     let mut out = String::new();
     for d in &c.diagnostics {
         let sev = if d.is_error() { "error" } else { "warning" };
-        let _ = write!(out, "\n    {}: {sev}[{}]: {}", c.sources.location(d.primary.span), d.code, d.message);
+        let _ = write!(
+            out,
+            "\n    {}: {sev}[{}]: {}",
+            c.sources.location(d.primary.span),
+            d.code,
+            d.message
+        );
     }
     if out.is_empty() {
         out.push_str("\n    (no diagnostics)");
@@ -205,15 +225,28 @@ fn check(s: &Snippet) -> Option<String> {
     if s.expect.fragment {
         return match rlr_lang::parse::parse(SourceId(0), &s.text) {
             Ok(_) => None,
-            Err(d) => Some(format!("{}: a `fragment` must parse, but: [{}] {}", s.name, d.code, d.message)),
+            Err(d) => Some(format!(
+                "{}: a `fragment` must parse, but: [{}] {}",
+                s.name, d.code, d.message
+            )),
         };
     }
     let c = match catch_unwind(AssertUnwindSafe(|| compile(s))) {
         Ok(c) => c,
         Err(_) => return Some(format!("{}: the compiler panicked on this snippet", s.name)),
     };
-    let errors: BTreeSet<&str> = c.diagnostics.iter().filter(|d| d.is_error()).map(|d| d.code).collect();
-    let warnings: BTreeSet<&str> = c.diagnostics.iter().filter(|d| !d.is_error()).map(|d| d.code).collect();
+    let errors: BTreeSet<&str> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| d.code)
+        .collect();
+    let warnings: BTreeSet<&str> = c
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_error())
+        .map(|d| d.code)
+        .collect();
     let mut wrong = Vec::new();
     if s.expect.errors.is_empty() {
         if !errors.is_empty() || c.program.is_none() {
@@ -237,7 +270,10 @@ fn check(s: &Snippet) -> Option<String> {
 /// Every page of the book except the generated built-in pages.
 fn pages() -> Vec<PathBuf> {
     let generated = book_src().join(BUILTIN_DIR);
-    rlr_tests::files("book/src", "md").into_iter().filter(|p| !p.starts_with(&generated)).collect()
+    rlr_tests::files("book/src", "md")
+        .into_iter()
+        .filter(|p| !p.starts_with(&generated))
+        .collect()
 }
 
 #[test]
@@ -269,9 +305,19 @@ fn book_snippets_compile() {
 fn fence_attributes_parse() {
     assert!(parse_info("text").expect("ok").is_none());
     assert!(parse_info("rlrx").expect("ok").is_none());
-    let e = parse_info("rlr,error=E0150,warning=W0101").expect("ok").expect("rlr");
-    assert_eq!((e.errors, e.warnings, e.fragment), (vec!["E0150".to_string()], vec!["W0101".to_string()], false));
-    assert!(parse_info("rlr,fragment").expect("ok").expect("rlr").fragment);
+    let e = parse_info("rlr,error=E0150,warning=W0101")
+        .expect("ok")
+        .expect("rlr");
+    assert_eq!(
+        (e.errors, e.warnings, e.fragment),
+        (vec!["E0150".to_string()], vec!["W0101".to_string()], false)
+    );
+    assert!(
+        parse_info("rlr,fragment")
+            .expect("ok")
+            .expect("rlr")
+            .fragment
+    );
     assert!(parse_info("rlr,error=E150").is_err());
     assert!(parse_info("rlr,ignore").is_err());
     assert!(parse_info("rlr,fragment,error=E0100").is_err());
@@ -300,7 +346,10 @@ fn group_heading(group: (u8, Option<Family>)) -> String {
         (_, Some(f)) => {
             let name = format!("{}s", f.name());
             let mut chars = name.chars();
-            chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+            chars
+                .next()
+                .map(|c| c.to_uppercase().chain(chars).collect())
+                .unwrap_or_default()
         }
         (0, _) => "Models".to_string(),
         (1, _) => "Tasks".to_string(),
@@ -319,7 +368,9 @@ fn first_sentence(doc: &str) -> String {
             '`' => in_code = !in_code,
             '.' | ':' if !in_code && bytes.get(i + 1) == Some(&b' ') => {
                 let before = &doc[..i];
-                let abbreviation = ["e.g", "i.e", "vs", "et al", "cf", "resp"].iter().any(|a| before.ends_with(a));
+                let abbreviation = ["e.g", "i.e", "vs", "et al", "cf", "resp"]
+                    .iter()
+                    .any(|a| before.ends_with(a));
                 if !abbreviation {
                     let mut s = doc[..i].to_string();
                     s.push('.');
@@ -393,17 +444,66 @@ fn summary_section(all: &[&'static Builtin]) -> String {
     out
 }
 
-/// `SUMMARY.md` with its generated section replaced.
-fn summary_with(current: &str, section: &str) -> Result<String, String> {
+/// The table of recipe header fields, for `language/items.md`.
+fn recipe_fields_section() -> String {
+    let mut out = String::from("| field | type | default | description |\n|---|---|---|---|\n");
+    for p in registry::RECIPE_FIELDS {
+        let default = p
+            .default
+            .as_ref()
+            .map(registry::describe_default)
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | `{}` | {} |",
+            p.name,
+            escape_md(&registry::describe_type(&p.ty)),
+            default,
+            escape_md(p.doc)
+        );
+    }
+    out
+}
+
+/// The table of context names, for `language/context.md`.
+fn context_section() -> String {
+    let mut out =
+        String::from("| name | one value per | kind | description |\n|---|---|---|---|\n");
+    for c in registry::CONTEXT {
+        let (scope, kind) = match c.ty {
+            Some(t) => (t.scope.name(), t.kind.name()),
+            None => ("group", "record"),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {scope} | {kind} | {} |",
+            c.name,
+            escape_md(c.doc)
+        );
+    }
+    out
+}
+
+/// `current` with the text between the markers `<!-- {tag}:start -->` and
+/// `<!-- {tag}:end -->` replaced by `section`.
+fn with_section(current: &str, tag: &str, section: &str, file: &str) -> Result<String, String> {
+    let (start_marker, end_marker) = (
+        format!("<!-- {tag}:start -->"),
+        format!("<!-- {tag}:end -->"),
+    );
     let start = current
-        .find(SUMMARY_START)
-        .ok_or_else(|| format!("book/src/SUMMARY.md has no `{SUMMARY_START}` marker"))?;
-    let after_start = start + SUMMARY_START.len();
+        .find(&start_marker)
+        .ok_or_else(|| format!("{file} has no `{start_marker}` marker"))?;
+    let after_start = start + start_marker.len();
     let end = current[after_start..]
-        .find(SUMMARY_END)
+        .find(&end_marker)
         .map(|e| e + after_start)
-        .ok_or_else(|| format!("book/src/SUMMARY.md has no `{SUMMARY_END}` marker after `{SUMMARY_START}`"))?;
-    Ok(format!("{}\n{section}{}", &current[..after_start], &current[end..]))
+        .ok_or_else(|| format!("{file} has no `{end_marker}` marker after `{start_marker}`"))?;
+    Ok(format!(
+        "{}\n{section}{}",
+        &current[..after_start],
+        &current[end..]
+    ))
 }
 
 #[test]
@@ -414,17 +514,32 @@ fn builtin_reference_is_current() {
     let mut files = BTreeSet::new();
     for b in &all {
         let file = page_file(b);
-        assert!(files.insert(file.clone()), "two built-ins share the page {file}");
+        assert!(
+            files.insert(file.clone()),
+            "two built-ins share the page {file}"
+        );
         expected.insert(src.join(BUILTIN_DIR).join(file), registry::markdown(b));
     }
     expected.insert(src.join(BUILTIN_INDEX), builtin_index(&all));
-    let summary_path = src.join("SUMMARY.md");
-    let summary = std::fs::read_to_string(&summary_path).unwrap_or_default();
-    match summary_with(&summary, &summary_section(&all)) {
-        Ok(s) => {
-            expected.insert(summary_path, s);
+    // Generated sections inside hand-written pages, between `<!-- TAG:start -->` and `<!-- TAG:end -->`.
+    let sections = [
+        ("SUMMARY.md", "builtins", summary_section(&all)),
+        (
+            "language/items.md",
+            "recipe-fields",
+            recipe_fields_section(),
+        ),
+        ("language/context.md", "context", context_section()),
+    ];
+    for (file, tag, section) in sections {
+        let path = src.join(file);
+        let current = std::fs::read_to_string(&path).unwrap_or_default();
+        match with_section(&current, tag, &section, &format!("book/src/{file}")) {
+            Ok(text) => {
+                expected.insert(path, text);
+            }
+            Err(why) => panic!("{why}"),
         }
-        Err(why) => panic!("{why}"),
     }
     let stale: Vec<PathBuf> = rlr_tests::files(&format!("book/src/{BUILTIN_DIR}"), "md")
         .into_iter()
@@ -438,15 +553,24 @@ fn builtin_reference_is_current() {
     if std::env::var("RLR_BLESS").is_ok_and(|v| v == "1") {
         std::fs::create_dir_all(src.join(BUILTIN_DIR)).expect("create the built-in folder");
         for p in differ {
-            std::fs::write(p, &expected[p]).unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
+            std::fs::write(p, &expected[p])
+                .unwrap_or_else(|e| panic!("cannot write {}: {e}", p.display()));
         }
         for p in stale {
-            std::fs::remove_file(&p).unwrap_or_else(|e| panic!("cannot remove {}: {e}", p.display()));
+            std::fs::remove_file(&p)
+                .unwrap_or_else(|e| panic!("cannot remove {}: {e}", p.display()));
         }
         return;
     }
-    let mut wrong: Vec<String> = differ.iter().map(|p| format!("  out of date: {}", rlr_tests::rel(p))).collect();
-    wrong.extend(stale.iter().map(|p| format!("  not a built-in any more: {}", rlr_tests::rel(p))));
+    let mut wrong: Vec<String> = differ
+        .iter()
+        .map(|p| format!("  out of date: {}", rlr_tests::rel(p)))
+        .collect();
+    wrong.extend(
+        stale
+            .iter()
+            .map(|p| format!("  not a built-in any more: {}", rlr_tests::rel(p))),
+    );
     assert!(
         wrong.is_empty(),
         "the book's built-in reference does not match the registry:\n{}\nrun RLR_BLESS=1 cargo test -p rlr-tests builtin_reference to regenerate",
@@ -455,8 +579,12 @@ fn builtin_reference_is_current() {
 }
 
 #[test]
-fn first_sentences_stop_at_the_first_full_stop() {
+fn index_lines_are_first_sentences() {
     assert_eq!(first_sentence("Mean of x. More."), "Mean of x.");
-    assert_eq!(first_sentence("A (e.g. `a. b`) thing. Next"), "A (e.g. `a. b`) thing.");
+    assert_eq!(first_sentence("DAPO: GRPO with clip-higher."), "DAPO.");
+    assert_eq!(
+        first_sentence("A (e.g. `a. b`) thing. Next"),
+        "A (e.g. `a. b`) thing."
+    );
     assert_eq!(first_sentence("No stop"), "No stop");
 }

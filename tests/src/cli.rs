@@ -250,7 +250,7 @@ fn check_detects_import_cycles_back_to_the_root() {
     let main = t.write("main.rlr", format!("import \"./lib.rlr\"\n{TINY}"));
     let o = rlr(&["check", &main]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("error[E0204]"), "{}", o.stderr);
+    assert!(o.stderr.contains("error[E0273]"), "{}", o.stderr);
 }
 
 // ---- colour ----------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 //! rlr's test suite: one binary, one module per concern.
 
+mod book;
 mod cli;
 mod fixtures;
 mod mutate;

@@ -31,6 +31,16 @@ pub fn read_recipe(path: &Path, shown: &str) -> Result<String, String> {
     decode(bytes, shown)
 }
 
+/// Reads a data file (such as logged rollouts) as UTF-8 text, of any size.
+pub fn read_text(path: &Path, shown: &str) -> Result<String, String> {
+    let meta = fs::metadata(path).map_err(|e| io_error(shown, &e))?;
+    if meta.is_dir() {
+        return Err(format!("`{shown}` is a directory, not a file"));
+    }
+    let bytes = fs::read(path).map_err(|e| io_error(shown, &e))?;
+    decode(bytes, shown)
+}
+
 /// Reads standard input as recipe text, with the same limits as [`read_recipe`].
 pub fn read_stdin(stdin: &mut dyn Read, shown: &str) -> Result<String, String> {
     let mut bytes = Vec::new();

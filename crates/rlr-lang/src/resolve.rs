@@ -81,7 +81,7 @@ fn visit(
             Item::Fn(_) => {}
             other if !is_root => out.diagnostics.push(
                 Diagnostic::error(
-                    "E0201",
+                    "E0270",
                     "an imported file can only define functions",
                     other.span(),
                 )
@@ -108,7 +108,7 @@ fn import(
     let span: Span = imp.path.span;
     if chain.len() > MAX_IMPORT_DEPTH {
         out.diagnostics.push(
-            Diagnostic::error("E0202", "imports are nested too deep", span).help(format!(
+            Diagnostic::error("E0271", "imports are nested too deep", span).help(format!(
                 "at most {MAX_IMPORT_DEPTH} files can import each other in a chain"
             )),
         );
@@ -116,7 +116,7 @@ fn import(
     }
     match loader.load(from, &imp.path.value) {
         Err(why) => out.diagnostics.push(
-            Diagnostic::error("E0203", format!("cannot import `{}`", imp.path.value), span)
+            Diagnostic::error("E0272", format!("cannot import `{}`", imp.path.value), span)
                 .label(why)
                 .help("import paths are relative to the importing file"),
         ),
@@ -128,7 +128,7 @@ fn import(
                     .cloned()
                     .collect::<Vec<_>>();
                 out.diagnostics.push(
-                    Diagnostic::error("E0204", "files import each other in a cycle", span)
+                    Diagnostic::error("E0273", "files import each other in a cycle", span)
                         .label("this import closes the cycle")
                         .note(format!("cycle: {}", cycle.join(" -> ")))
                         .help("move the shared functions into a third file that both import"),

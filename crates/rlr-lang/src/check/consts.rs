@@ -14,6 +14,8 @@ pub struct ConstEnv<'a> {
     pub settings: &'a BTreeMap<String, Const>,
     /// Declared model, task, tool and branch names.
     pub names: &'a dyn Fn(&str) -> bool,
+    /// Declared names, for "did you mean".
+    pub declared: &'a [&'a str],
 }
 
 /// Evaluates an expression that must be known before the run.
@@ -141,7 +143,10 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
                     e.span,
                 )
                 .label("not a setting or declared name");
-                if let Some(s) = did_you_mean(name, env.settings.keys().map(String::as_str)) {
+                if let Some(s) = did_you_mean(name, env.declared.iter().copied()) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                } else if let Some(s) = did_you_mean(name, env.settings.keys().map(String::as_str))
+                {
                     d = d.help(format!("did you mean the setting `{s}`?"));
                 } else {
                     d = d.help(

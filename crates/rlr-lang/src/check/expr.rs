@@ -33,6 +33,8 @@ pub(super) struct StageCx<'s> {
     pub task: Option<&'static Builtin>,
     pub branches: HashMap<String, Span>,
     pub bindings: HashMap<String, NodeId>,
+    /// Binding names refused with an error (reserved or duplicate).
+    pub rejected: std::collections::HashSet<String>,
     pub nodes: Vec<Option<ir::Node>>,
     /// Per node: whether its value depends on the main rollouts.
     pub uses_main: Vec<bool>,
@@ -93,10 +95,12 @@ pub(super) fn match_args<'x>(
     let mut errors = Vec::new();
     let mut positional = 0usize;
     let mut seen_named = false;
+    let mut misplaced = false;
     for arg in &call.args {
         match &arg.name {
             None => {
                 if seen_named {
+                    misplaced = true;
                     errors.push(
                         Diagnostic::error(
                             "E0201",
@@ -171,7 +175,8 @@ pub(super) fn match_args<'x>(
             }
         }
     }
-    for (p, a) in &slots {
+    // A misplaced positional argument was meant for a missing parameter: one error is enough.
+    for (p, a) in slots.iter().filter(|_| !misplaced) {
         if a.is_none() && p.default.is_none() {
             errors.push(
                 Diagnostic::error(
@@ -453,6 +458,8 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 if let Some(id) = f.locals.get(name) {
                     return self.node_ref(*id, p.span);
                 }
+            } else if self.st.rejected.contains(name) {
+                return None;
             } else if let Some(id) = self.st.bindings.get(name) {
                 // Untyped means it failed to check or sits on a cycle; both are reported already.
                 return self.node_ref(*id, p.span);
@@ -466,12 +473,13 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         return self.err(
                             Diagnostic::error(
                                 "E0216",
-                                format!("the setting `{name}` is not a number"),
+                                format!(
+                                    "the setting `{name}` is {}, which expressions cannot read",
+                                    super::consts::describe(c)
+                                ),
                                 p.span,
                             )
-                            .help(
-                                "only numeric and true/false settings can be used in expressions",
-                            ),
+                            .help("expressions can read numeric, true/false and string settings"),
                         );
                     }
                 };
@@ -882,9 +890,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                     } else {
                         let decls = &self.c.decls;
                         let names = |n: &str| decls.contains_key(n);
+                        let declared: Vec<&str> = decls.keys().map(String::as_str).collect();
                         let cenv = consts::ConstEnv {
                             settings: self.st.settings,
                             names: &names,
+                            declared: &declared,
                         };
                         consts::eval(&arg.value, &cenv)
                     };
@@ -909,6 +919,10 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
             ScopeRule::Place => Scope::Token,
             ScopeRule::Reduce => {
                 let input = signals.first().map_or(Scope::Step, |t| t.ty().scope);
+                if input == Scope::Segment {
+                    // A response can have no segments: like an empty partition, it needs a fallback.
+                    self.partitions += 1;
+                }
                 let over = args.iter().find_map(|(n, a)| match (n, a) {
                     (&"over", Arg::Const(Const::Str(s))) => Scope::from_name(s),
                     _ => None,
@@ -1188,7 +1202,7 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                 .err(
                     Diagnostic::error(
                         "E0260",
-                        format!("`{name}` reduces over a `where` partition, which can be empty in a group"),
+                        format!("`{name}` reduces over values that can be empty: a `where` partition, or a response's segments"),
                         span,
                     )
                     .label("no fallback")

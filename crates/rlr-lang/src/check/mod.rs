@@ -69,6 +69,9 @@ pub fn check(files: &[(SourceId, ast::File)]) -> (Option<ir::Program>, Vec<Diagn
         .all(|i| matches!(i, Item::Fn(_) | Item::Import(_)));
     for item in root.items.iter().filter(|_| !library) {
         if let Item::Fn(f) = item
+            && c.fns
+                .get(&f.name.name)
+                .is_some_and(|def| std::ptr::eq(*def, f))
             && !c.used_fns.contains(&f.name.name)
         {
             c.diags.push(
@@ -159,6 +162,7 @@ impl<'a> Checker<'a> {
         let mut decls = Vec::new();
         let mut stages = Vec::new();
         let mut stage_names: HashMap<String, Span> = HashMap::new();
+        let mut pending = Vec::new();
 
         for item in &root.items {
             match item {
@@ -175,12 +179,16 @@ impl<'a> Checker<'a> {
                     name = Some(r.name.value.clone());
                     meta = self.recipe_fields(r);
                 }
-                Item::Decl(d) => {
-                    if let Some(decl) = self.decl(d) {
-                        decls.push(decl);
-                    }
+                Item::Decl(d) if self.declare(d) => {
+                    pending.push(d);
                 }
                 _ => {}
+            }
+        }
+        // Declarations may refer to each other in any order (`tool search = kb_lookup(train)`).
+        for d in pending {
+            if let Some(decl) = self.decl(d) {
+                decls.push(decl);
             }
         }
         for item in &root.items {
@@ -237,6 +245,7 @@ impl<'a> Checker<'a> {
         let env = consts::ConstEnv {
             settings: &empty,
             names: &no_names,
+            declared: &[],
         };
         for f in &r.fields {
             let key = f.name.name.as_str();
@@ -285,7 +294,8 @@ impl<'a> Checker<'a> {
         out
     }
 
-    fn decl(&mut self, d: &ast::Decl) -> Option<ir::Decl> {
+    /// Registers a declaration's name; false if it is taken or reserved.
+    fn declare(&mut self, d: &ast::Decl) -> bool {
         let name = &d.name.name;
         if let Some((_, prev)) = self.decls.get(name) {
             self.diags.push(
@@ -293,14 +303,19 @@ impl<'a> Checker<'a> {
                     .with(*prev, "first declared here")
                     .help("give each model, task and tool its own name"),
             );
-            return None;
+            return false;
         }
         if let Some(why) = reserved_meaning(name) {
             self.diags
                 .push(Diagnostic::error("E0104", why, d.name.span).help("choose another name"));
-            return None;
+            return false;
         }
         self.decls.insert(name.clone(), (d.kind, d.name.span));
+        true
+    }
+
+    fn decl(&mut self, d: &ast::Decl) -> Option<ir::Decl> {
+        let name = &d.name.name;
         let want = match d.kind {
             DeclKind::Model => Category::Model,
             DeclKind::Task => Category::Task,
@@ -346,10 +361,7 @@ impl<'a> Checker<'a> {
     ) -> Option<BTreeMap<String, Const>> {
         let decls = &self.decls;
         let names = |n: &str| decls.contains_key(n);
-        let env = consts::ConstEnv {
-            settings,
-            names: &names,
-        };
+        let declared: Vec<&str> = decls.keys().map(String::as_str).collect();
         let mut out = BTreeMap::new();
         let mut errors = Vec::new();
         let (matched, problems) = expr::match_args(builtin, call);
@@ -368,6 +380,17 @@ impl<'a> Checker<'a> {
                 ));
                 continue;
             }
+            // Settings may refer to settings given before them (`minibatch = prompts`).
+            let mut scope = settings.clone();
+            scope.extend(
+                out.iter()
+                    .map(|(k, v): (&String, &Const)| (k.clone(), v.clone())),
+            );
+            let env = consts::ConstEnv {
+                settings: &scope,
+                names: &names,
+                declared: &declared,
+            };
             match consts::eval(&arg.value, &env) {
                 Ok(v) => match self.conform_named(v, param, &arg.value) {
                     Ok(v) => {

@@ -104,6 +104,7 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         task,
         branches: HashMap::new(),
         bindings: HashMap::new(),
+        rejected: Default::default(),
         nodes: Vec::new(),
         uses_main: Vec::new(),
     };
@@ -155,6 +156,10 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
                 .insert(b.name.name.clone(), NodeId(stage_bindings.len() as u32));
             stage_bindings.push(b);
         } else {
+            // Already reported: later uses of the name should not add more errors.
+            if !st.bindings.contains_key(&b.name.name) {
+                st.rejected.insert(b.name.name.clone());
+            }
             ok = false;
         }
     }
@@ -430,9 +435,11 @@ fn branch(ex: &mut Ex<'_, '_, '_>, b: &ast::Branch) -> Option<ir::BranchDef> {
     let mut args = BTreeMap::new();
     let decls = &ex.c.decls;
     let names = |n: &str| decls.contains_key(n);
+    let declared: Vec<&str> = decls.keys().map(String::as_str).collect();
     let env = super::consts::ConstEnv {
         settings: &settings,
         names: &names,
+        declared: &declared,
     };
     for p in &no_prompt {
         let given = rest
@@ -581,7 +588,11 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
                 format!("`optimize` needs a reward per rollout, segment or token, found one per {}", tt.e.ty.scope),
                 tt.e.span,
             )
-            .help("a group-level value gives every rollout of a prompt the same reward, so there is nothing to learn; use it to scale a per-rollout reward"),
+            .help(if tt.e.ty.scope == Scope::Step {
+                "a step-level value gives every rollout the same reward, so there is nothing to learn; use it as a weight or schedule"
+            } else {
+                "a group-level value gives every rollout of a prompt the same reward, so there is nothing to learn; use it to scale a per-rollout reward"
+            }),
         );
         return None;
     }
