@@ -107,11 +107,16 @@ pub fn expr(g: &RewardGraph, e: &Expr) -> String {
             partition,
         } => {
             let mut parts = Vec::new();
+            let mut named = false;
             for (i, (name, a)) in args.iter().enumerate() {
-                // Signals read positionally; constants are named settings of the call.
+                // Leading signals read positionally; after the first constant, everything is named.
                 let mut s = match a {
-                    Arg::Signal(x) => expr(g, x),
-                    Arg::Const(c) => format!("{name} = {c}"),
+                    Arg::Signal(x) if !named => expr(g, x),
+                    Arg::Signal(x) => format!("{name} = {}", expr(g, x)),
+                    Arg::Const(c) => {
+                        named = true;
+                        format!("{name} = {c}")
+                    }
                 };
                 if i == 0
                     && let Some(p) = partition

@@ -911,7 +911,18 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         if failed {
             return None;
         }
-        let refs: Vec<&Typed> = signals.iter().collect();
+        // A relation compares each response with a reference set, which may be
+        // another branch's rollouts (PAR's references): only its first input
+        // decides whose rollouts the result belongs to.
+        let refs: Vec<&Typed> = if family == Family::Relate {
+            let own = signals.first().map(|t| t.set.clone());
+            signals
+                .iter()
+                .filter(|t| t.ty().scope < Scope::Response || Some(&t.set) == own.as_ref())
+                .collect()
+        } else {
+            signals.iter().collect()
+        };
         let (finest, set) = self.unify_scopes(&refs)?;
         let scope = match b.output.scope {
             ScopeRule::Fixed(s) => s,

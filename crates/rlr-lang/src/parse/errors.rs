@@ -40,7 +40,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         or | and | eq | ne | le | ge | lt | gt | add | sub | mul | div | pow | kw_or | kw_and => {
             "an operator"
         }
-        ident => "a name",
+        ident | key => "a name",
         param => "a parameter name",
         arg => "an argument",
         assign => "`=`",

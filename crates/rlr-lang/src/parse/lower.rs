@@ -626,7 +626,7 @@ impl<'a> Lowerer<'a> {
         let mut filter = None;
         for p in pair.clone().into_inner() {
             match p.as_rule() {
-                Rule::ident => name = Some(self.ident(p)),
+                Rule::ident | Rule::key => name = Some(self.ident(p)),
                 Rule::expr => exprs.push(self.expr(p)?),
                 Rule::arrow => arrow = true,
                 Rule::where_tail => {

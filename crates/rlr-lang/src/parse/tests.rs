@@ -124,3 +124,17 @@ fn optimize_clauses_once_each() {
     let d = parse_err("stage s = grpo(p, t) { optimize x weight 1 weight 2 }");
     assert_eq!(d.code, "E0014");
 }
+
+#[test]
+fn keywords_may_name_arguments_and_settings() {
+    let f = parse_ok(
+        "stage s = grpo(p, t) { model = p\n branch b = rollout(x, model = \"reference\") }",
+    );
+    let Item::Stage(s) = &f.items[0] else {
+        panic!()
+    };
+    let StageItem::Setting(field) = &s.body.as_ref().unwrap().items[0] else {
+        panic!()
+    };
+    assert_eq!(field.name.name, "model");
+}
