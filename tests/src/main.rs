@@ -5,5 +5,6 @@ mod cli;
 mod fixtures;
 mod mutate;
 mod recipes;
+mod reward;
 mod spans;
 mod tree;

@@ -71,6 +71,8 @@ pub enum Command {
     Fmt(commands::fmt::FmtArgs),
     /// Check a recipe and train it (the training engine is not built yet).
     Run(commands::run::RunArgs),
+    /// Re-score logged rollouts with a recipe's reward graph; compare two graphs.
+    Replay(commands::replay::ReplayArgs),
 }
 
 /// Runs `rlr` with `args` (the arguments after the program name) on the given
@@ -118,6 +120,7 @@ pub fn run_with_terminal(
         Command::Explain(a) => commands::explain::run(&mut ctx, a),
         Command::Fmt(a) => commands::fmt::run(&mut ctx, a),
         Command::Run(a) => commands::run::run(&mut ctx, a),
+        Command::Replay(a) => commands::replay::run(&mut ctx, a),
     };
     let result = result.and_then(|code| ctx.stdout.flush().map(|()| code));
     match result {

@@ -6,6 +6,7 @@ pub mod check;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
+pub mod replay;
 pub mod run;
 
 use std::io::{self, Read, Write};

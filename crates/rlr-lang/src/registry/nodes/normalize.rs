@@ -41,6 +41,13 @@ const DEGENERATE: ParamSpec = real(
     "the value for a part with one member or with all members equal",
 );
 
+const ALONE: ParamSpec = real(
+    "alone",
+    0.5,
+    Some(UNIT),
+    "the value for a part with one member",
+);
+
 /// The normalisers.
 pub(super) const ALL: &[Builtin] = &[
     node(
@@ -81,11 +88,13 @@ pub(super) const ALL: &[Builtin] = &[
     node(
         "minmax",
         N,
-        &[X, DEGENERATE, BY, OVER],
+        &[X, DEGENERATE, BY, OVER, ALONE],
         same_real(Some(UNIT)),
         "Min–max scaling: (x − min_P) / (max_P − min_P) within each part P; `degenerate` where \
-         the part has one member or max_P = min_P. EVOL-RL scales novelty this way inside the \
-         correct and the incorrect partition (degenerate 0.5).",
+         max_P = min_P, `alone` where the part has one member. EVOL-RL scales novelty this way \
+         twice inside the correct and the incorrect partition: the first time a singleton gets \
+         0.5, the second time 1 (a single correct answer earns the band's top, 1.0; a single \
+         incorrect one −0.5), while equal members get 0.5 both times.",
         "[CODE] EVOL-RL _compute_similarity_based_rewards (YujunZhou/EVOL-RL, \
          verl/workers/reward_manager/semantic_novelty.py; arXiv:2509.15194).",
     ),
