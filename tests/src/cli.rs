@@ -454,3 +454,46 @@ fn usage_errors_and_help() {
     let o = rlr(&["graph", "--format", "svg", "x.rlr"]);
     assert_eq!(o.code, 1);
 }
+
+#[test]
+fn replay_scores_and_compares() {
+    let root = rlr_tests::root();
+    let recipe = root
+        .join("recipes/sophiavl_r1.rlr")
+        .to_string_lossy()
+        .into_owned();
+    let rollouts = root
+        .join("tests/fixtures/rollouts/sophiavl_r1.jsonl")
+        .to_string_lossy()
+        .into_owned();
+    let args: Vec<String> = ["replay", &recipe, "--rollouts", &rollouts, "--out", "-"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = rlr_cli::run(&args, &mut std::io::empty(), &mut out, &mut err);
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&err));
+    let out = String::from_utf8_lossy(&out);
+    assert_eq!(out.lines().count(), 8, "one line per rollout");
+    let first: serde_json::Value =
+        serde_json::from_str(out.lines().next().unwrap_or("")).expect("json");
+    assert_eq!(first["values"]["outcome"], 1.0);
+    // Comparing a recipe with itself finds nothing.
+    let args: Vec<String> = [
+        "replay",
+        &recipe,
+        "--rollouts",
+        &rollouts,
+        "--against",
+        &recipe,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    assert_eq!(
+        rlr_cli::run(&args, &mut std::io::empty(), &mut out, &mut err),
+        0
+    );
+    assert!(String::from_utf8_lossy(&out).contains("no differences"));
+}
