@@ -228,31 +228,11 @@ fn closing(open: &str) -> &'static str {
 /// The offset of the last bracket left open at the end of the text.
 fn unclosed_bracket(text: &str) -> Option<usize> {
     let mut stack = Vec::new();
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
-        }
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') | (false, '\n') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
-            '(' | '[' | '{' => stack.push(i),
-            ')' | ']' | '}' => {
-                stack.pop();
-            }
-            _ => {}
+    for (i, c) in super::lexical::brackets(text) {
+        if matches!(c, '(' | '[' | '{') {
+            stack.push(i);
+        } else {
+            stack.pop();
         }
     }
     stack.pop()

@@ -5,6 +5,7 @@
 
 mod comments;
 mod errors;
+mod lexical;
 mod lower;
 
 use pest::Parser as _;
@@ -77,40 +78,20 @@ fn prefilter(source: SourceId, text: &str) -> Result<(), Diagnostic> {
         .help("recipes are UTF-8 text; check that the right file was given"));
     }
     let mut depth = 0usize;
-    let mut in_string = false;
-    let mut in_comment = false;
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if in_comment {
-            in_comment = c != '\n';
-            continue;
-        }
-        if in_string {
-            match (escaped, c) {
-                (true, _) => escaped = false,
-                (false, '\\') => escaped = true,
-                (false, '"') | (false, '\n') => in_string = false,
-                _ => {}
+    for (i, c) in lexical::brackets(text) {
+        if matches!(c, '(' | '[' | '{') {
+            depth += 1;
+            if depth > MAX_NESTING {
+                return Err(Diagnostic::error(
+                    "E0004",
+                    format!("brackets are nested more than {MAX_NESTING} deep"),
+                    Span::new(source, i, i + 1),
+                )
+                .label("too deep")
+                .help("name intermediate values with bindings instead of nesting"));
             }
-            continue;
-        }
-        match c {
-            '#' => in_comment = true,
-            '"' => in_string = true,
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_NESTING {
-                    return Err(Diagnostic::error(
-                        "E0004",
-                        format!("brackets are nested more than {MAX_NESTING} deep"),
-                        Span::new(source, i, i + 1),
-                    )
-                    .label("too deep")
-                    .help("name intermediate values with bindings instead of nesting"));
-                }
-            }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
+        } else {
+            depth = depth.saturating_sub(1);
         }
     }
     Ok(())
