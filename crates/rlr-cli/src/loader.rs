@@ -64,16 +64,22 @@ fn decode(bytes: Vec<u8>, shown: &str) -> Result<String, String> {
             }
             Ok(text)
         }
-        Err(e) => Err(format!(
-            "`{shown}` is not UTF-8 text (invalid byte at offset {}); is it a binary file?",
-            e.utf8_error().valid_up_to()
-        )),
+        Err(e) => {
+            // Locate the bad byte as line:col, counting characters in the valid prefix.
+            let valid = e.utf8_error().valid_up_to();
+            let prefix = String::from_utf8_lossy(&e.as_bytes()[..valid]);
+            let line = prefix.matches('\n').count() + 1;
+            let col = prefix.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(format!(
+                "{shown}:{line}:{col}: `{shown}` is not UTF-8 text (invalid byte at offset {valid}); is it a binary file?"
+            ))
+        }
     }
 }
 
 fn too_large(shown: &str, len: u64) -> String {
     format!(
-        "`{shown}` is {len} bytes; recipes are limited to {} ({MAX_FILE_SIZE} bytes)",
+        "{shown}:1:1: `{shown}` is {len} bytes; recipes are limited to {} ({MAX_FILE_SIZE} bytes)",
         mib(MAX_FILE_SIZE as u64)
     )
 }
