@@ -497,3 +497,106 @@ fn replay_scores_and_compares() {
     );
     assert!(String::from_utf8_lossy(&out).contains("no differences"));
 }
+
+// ---- diff ------------------------------------------------------------------------------------
+
+#[test]
+fn diff_reports_a_threshold_and_an_added_node() {
+    const GATED: &str = r#"recipe "gated" { seed = 1 }
+model policy = gpt(layers = 2, width = 64, heads = 2)
+task  train  = arith(max = 9)
+stage rl = grpo(policy, train) {
+  reward {
+    outcome = exact(answer, sample.answer)
+    form    = matches(text, "^[0-9]+$")
+    gated   = if outcome >= 0.5 then outcome + form else 0
+  }
+  optimize gated
+}
+"#;
+    let t = TempDir::new("diff");
+    let a = t.write("a.rlr", GATED);
+    let b = t.write(
+        "b.rlr",
+        GATED
+            .replace(">= 0.5", ">= 0.7")
+            .replace("else 0\n", "else 0\n    _bonus  = 0.1 * form\n"),
+    );
+    let o = rlr(&["diff", &a, &b]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stderr, "");
+    assert_eq!(
+        o.stdout,
+        "~ stage rl: node gated: if outcome >= 0.5 then outcome + form else 0.0 \
+         → if outcome >= 0.7 then outcome + form else 0.0 (0.5 → 0.7)\n\
+         + stage rl: node _bonus = 0.1 * form\n\
+         + stage rl: edge form -> _bonus\n"
+    );
+    let o = rlr(&["diff", "--exit-code", &a, &b]);
+    assert_eq!(o.code, 1);
+    // Formatting and comments are no difference.
+    let c = t.write(
+        "c.rlr",
+        format!(
+            "# the same recipe\n{}",
+            GATED.replace("  reward {", "\n  reward {  # rewards")
+        ),
+    );
+    let o = rlr(&["diff", "--exit-code", &a, &c]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "no semantic differences\n");
+    // Standard input for one side.
+    let o = rlr_with_stdin(&["diff", &a, "-"], GATED.as_bytes());
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "no semantic differences\n")
+    );
+    // A wrong recipe: its diagnostics, exit 1, nothing on standard output.
+    let bad = t.write("bad.rlr", GATED.replace("exact(", "exakt("));
+    let o = rlr(&["diff", &a, &bad]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    assert!(o.stderr.contains("error[E0"), "{}", o.stderr);
+    // Run directories are not supported yet, and `--help` says so.
+    let o = rlr(&["diff", &a, &t.path("")]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("not supported yet"), "{}", o.stderr);
+    let o = rlr(&["diff", "--help"]);
+    assert_eq!(o.code, 0);
+    assert!(o.stdout.contains("run directories"), "{}", o.stdout);
+}
+
+#[test]
+fn diff_of_every_pair_of_shipped_recipes() {
+    let dir = rlr_tests::root().join("recipes");
+    let mut recipes: Vec<String> = fs::read_dir(&dir)
+        .expect("recipes/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "rlr"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    recipes.sort();
+    assert!(recipes.len() >= 8, "{recipes:?}");
+    for a in &recipes {
+        for b in &recipes {
+            let o = rlr(&["diff", "--exit-code", a, b]);
+            if a == b {
+                assert_eq!(
+                    (o.code, o.stdout.as_str()),
+                    (0, "no semantic differences\n"),
+                    "{a}"
+                );
+            } else {
+                assert_eq!(o.code, 1, "{a} {b}: {}", o.stderr);
+                assert!(o.stdout.lines().count() > 1, "{a} {b}: {}", o.stdout);
+                assert!(
+                    o.stdout
+                        .lines()
+                        .all(|l| ["+ ", "- ", "~ "].iter().any(|m| l.starts_with(m))),
+                    "{a} {b}: {}",
+                    o.stdout
+                );
+            }
+        }
+    }
+}

@@ -1,8 +1,8 @@
 //! # rlr-cli: the `rlr` command
 //!
-//! `rlr check`, `rlr graph`, `rlr explain`, `rlr fmt` and `rlr run`, wired with
-//! clap. The binary only calls [`main`]; tests call [`run`] with in-memory
-//! streams.
+//! `rlr check`, `rlr graph`, `rlr explain`, `rlr fmt`, `rlr run`, `rlr replay`
+//! and `rlr diff`, wired with clap. The binary only calls [`main`]; tests call
+//! [`run`] with in-memory streams.
 //!
 //! Exit codes: [`EXIT_OK`] (0) ok, [`EXIT_INPUT`] (1) the recipe or input is
 //! wrong (diagnostics printed), [`EXIT_FAILED`] (2) the run failed.
@@ -73,6 +73,15 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Re-score logged rollouts with a recipe's reward graph; compare two graphs.
     Replay(commands::replay::ReplayArgs),
+    /// Show the semantic differences between two recipes (run directories are not supported yet).
+    ///
+    /// Both recipes are compiled and their resolved programs compared: the recipe's
+    /// metadata, declarations and stage settings (defaults filled in), stages added or
+    /// removed, reward-graph nodes added, removed or redefined (with the constants that
+    /// changed), edges added or removed, filters and objectives. Comments and formatting
+    /// are not differences. Only recipe files can be compared: run directories arrive
+    /// with the training engine.
+    Diff(commands::diff::DiffArgs),
 }
 
 /// Runs `rlr` with `args` (the arguments after the program name) on the given
@@ -121,6 +130,7 @@ pub fn run_with_terminal(
         Command::Fmt(a) => commands::fmt::run(&mut ctx, a),
         Command::Run(a) => commands::run::run(&mut ctx, a),
         Command::Replay(a) => commands::replay::run(&mut ctx, a),
+        Command::Diff(a) => commands::diff::run(&mut ctx, a),
     };
     let result = result.and_then(|code| ctx.stdout.flush().map(|()| code));
     match result {

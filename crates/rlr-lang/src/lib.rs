@@ -29,6 +29,7 @@
 pub mod ast;
 pub mod check;
 pub mod diagnostic;
+pub mod diff;
 pub mod dump;
 pub mod fmt;
 pub mod graph;

@@ -3,6 +3,7 @@
 //! compiling it with diagnostics printed.
 
 pub mod check;
+pub mod diff;
 pub mod explain;
 pub mod fmt;
 pub mod graph;
