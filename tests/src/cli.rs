@@ -600,3 +600,468 @@ fn diff_of_every_pair_of_shipped_recipes() {
         }
     }
 }
+
+// ---- sweep -----------------------------------------------------------------------------------
+
+/// The example template, by its absolute path.
+fn pearl_gate() -> String {
+    rlr_tests::root()
+        .join("examples/sweeps/pearl_gate.rlr.j2")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Every file of a folder, by name, with its contents.
+fn folder(dir: &str) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = fs::read_dir(dir)
+        .expect("folder")
+        .filter_map(|e| e.ok())
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, read(&e.path().to_string_lossy()))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn sweep_renders_checks_and_writes_every_point() {
+    let t = TempDir::new("sweep");
+    let out = t.path("out");
+    let template = pearl_gate();
+    let args = [
+        "sweep",
+        &template,
+        "--grid",
+        "gate=0.01,0.05,0.1",
+        "--grid",
+        "bypass=0.1,0.3",
+        "--out",
+        &out,
+    ];
+    let mut checked = args.to_vec();
+    checked.push("--check");
+    let o = rlr(&checked);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    assert_eq!(
+        t.redact(&o.stderr),
+        "6 points rendered and checked in [TMP]/out\n"
+    );
+    let files = folder(&out);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "point-000.rlr",
+            "point-001.rlr",
+            "point-002.rlr",
+            "point-003.rlr",
+            "point-004.rlr",
+            "point-005.rlr",
+            "points.csv"
+        ]
+    );
+    assert_eq!(
+        files[6].1,
+        "index,gate,bypass,file\n\
+         0,0.01,0.1,point-000.rlr\n\
+         1,0.01,0.3,point-001.rlr\n\
+         2,0.05,0.1,point-002.rlr\n\
+         3,0.05,0.3,point-003.rlr\n\
+         4,0.1,0.1,point-004.rlr\n\
+         5,0.1,0.3,point-005.rlr\n"
+    );
+    // Point 1 is the paper's setting: the rendered recipe is recipes/pearl.rlr
+    // but for its title.
+    let pearl = read(
+        &rlr_tests::root()
+            .join("recipes/pearl.rlr")
+            .to_string_lossy(),
+    );
+    assert_eq!(
+        files[1].1,
+        pearl.replace("\"PEARL\"", "\"PEARL gate 0.01, bypass 0.3\"")
+    );
+    assert!(
+        files[4]
+            .1
+            .contains("halt when evidence <= 0.1 unless chance(0.1, per = \"batch\")")
+    );
+    // Every written point checks on its own.
+    let o = rlr(&["check", &t.path("out/point-005.rlr")]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+
+    // Without `--check`: the same files, then exit 2 (no engine yet).
+    let o = rlr(&args);
+    assert_eq!(o.code, 2, "{}", o.stderr);
+    assert_eq!(
+        t.redact(&o.stderr).lines().next(),
+        Some(
+            "error: the training engine is not built yet; 6 points rendered and checked in [TMP]/out"
+        )
+    );
+    assert_eq!(folder(&out), files);
+
+    // A smaller sweep into the same folder leaves only its own points.
+    let o = rlr(&[
+        "sweep",
+        &template,
+        "--zip",
+        "gate=0.2,0.3",
+        "--zip",
+        "bypass=0.5,0.6",
+        "--out",
+        &out,
+        "--check",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let files = folder(&out);
+    assert_eq!(files.len(), 3);
+    assert_eq!(
+        files[2].1,
+        "index,gate,bypass,file\n0,0.2,0.5,point-000.rlr\n1,0.3,0.6,point-001.rlr\n"
+    );
+}
+
+#[test]
+fn sweep_random_points_are_reproducible() {
+    let t = TempDir::new("sweep-random");
+    let template = pearl_gate();
+    let run = |dir: &str| {
+        let out = t.path(dir);
+        let o = rlr(&[
+            "sweep",
+            &template,
+            "--grid",
+            "gate=0.01,0.02,0.05,0.1",
+            "--grid",
+            "bypass=0.1,0.2,0.3",
+            "--random",
+            "5",
+            "--seed",
+            "11",
+            "--out",
+            &out,
+            "--check",
+        ]);
+        assert_eq!(o.code, 0, "{}", o.stderr);
+        folder(&out)
+    };
+    let a = run("a");
+    assert_eq!(a.len(), 6);
+    assert_eq!(a, run("b"));
+    let o = rlr(&[
+        "sweep",
+        &template,
+        "--grid",
+        "gate=0.01",
+        "--random",
+        "2",
+        "--seed",
+        "1",
+    ]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("cannot draw 2 random points from a grid of 1"),
+        "{}",
+        o.stderr
+    );
+}
+
+#[test]
+fn sweep_stops_at_a_bad_point_and_writes_nothing() {
+    let t = TempDir::new("sweep-bad");
+    let out = t.path("out");
+    let template = pearl_gate();
+    let o = rlr(&[
+        "sweep",
+        &template,
+        "--grid",
+        "gate=0.01,0.05",
+        "--grid",
+        "bypass=0.3,1.5",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    let err = o
+        .stderr
+        .replace(&*rlr_tests::root().to_string_lossy(), "[ROOT]");
+    assert!(
+        err.contains("error[E0312]: `p` must be [0, 1], but is 1.5"),
+        "{err}"
+    );
+    assert!(
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2 [gate=0.01, bypass=1.5]:41:44"),
+        "{err}"
+    );
+    assert!(
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:49:3"),
+        "{err}"
+    );
+    assert!(err.contains("rendered from this template line"), "{err}");
+    assert!(
+        err.contains("error: point 2 of 4 (`[ROOT]/examples/sweeps/pearl_gate.rlr.j2 [gate=0.01, bypass=1.5]`) does not check; nothing was written"),
+        "{err}"
+    );
+    assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn undefined_template_variables_are_located() {
+    let t = TempDir::new("sweep-undefined");
+    let template = pearl_gate();
+    let root = rlr_tests::root().to_string_lossy().into_owned();
+    // `rlr check` without variables: the first one used is undefined.
+    let o = rlr(&["check", &template]);
+    assert_eq!(o.code, 1);
+    let err = o.stderr.replace(&root, "[ROOT]");
+    assert!(
+        err.contains("error[E0281]: `gate` is not defined in the template"),
+        "{err}"
+    );
+    assert!(
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:26:23"),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("checked 1 recipe: 1 error, 0 warnings\n"),
+        "{err}"
+    );
+    // A sweep that forgets one.
+    let out = t.path("out");
+    let o = rlr(&[
+        "sweep",
+        &template,
+        "--grid",
+        "gate=0.01,0.05",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(o.code, 1);
+    let err = o.stderr.replace(&root, "[ROOT]");
+    assert!(
+        err.contains("error[E0281]: `bypass` is not defined in the template"),
+        "{err}"
+    );
+    assert!(
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:26:42"),
+        "{err}"
+    );
+    assert!(!Path::new(&out).exists());
+    // With every variable, the variant checks.
+    let o = rlr(&[
+        "check",
+        &template,
+        "--var",
+        "gate=0.01",
+        "--var",
+        "bypass=0.3",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    // `--var` needs a template.
+    let f = t.write("tiny.rlr", TINY);
+    let o = rlr(&["check", &f, "--var", "gate=1"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no file is a template"), "{}", o.stderr);
+}
+
+#[test]
+fn template_includes_come_from_its_own_folder() {
+    let t = TempDir::new("sweep-include");
+    t.write(
+        "sub/reward.j2",
+        "  reward { correct = {{ weight }} * exact(answer, sample.answer) }\n",
+    );
+    t.write("secret.j2", "x\n");
+    let body = TINY.replace(
+        "  reward { correct = exact(answer, sample.answer) }\n",
+        "{% include \"reward.j2\" %}\n",
+    );
+    let good = t.write("sub/t.rlr.j2", &body);
+    let o = rlr(&["check", &good, "--var", "weight=2"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let bad = t.write("sub/bad.rlr.j2", body.replace("reward.j2", "../secret.j2"));
+    let o = rlr(&["check", &bad, "--var", "weight=2"]);
+    assert_eq!(o.code, 1);
+    assert!(
+        o.stderr
+            .contains("error[E0282]: cannot include `../secret.j2`"),
+        "{}",
+        o.stderr
+    );
+    assert!(o.stderr.contains("own folder"), "{}", o.stderr);
+}
+
+// ---- sample ----------------------------------------------------------------------------------
+
+#[test]
+fn sample_prints_problems_as_json_lines() {
+    let t = TempDir::new("sample");
+    let recipe = t.write("tiny.rlr", TINY);
+    let o = rlr(&["sample", &recipe, "-n", "4"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert_eq!(o.stderr, "");
+    let lines: Vec<serde_json::Value> = o
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 4);
+    for (i, l) in lines.iter().enumerate() {
+        assert_eq!(l["task"], "train");
+        assert_eq!(l["split"], "train");
+        assert_eq!(l["index"], i);
+        let sample = l["sample"].as_object().expect("an object");
+        let keys: Vec<&str> = sample.keys().map(String::as_str).collect();
+        assert_eq!(keys, ["answer", "prompt", "rephrased"]);
+        let answer = sample["answer"].as_str().expect("text");
+        let demo = l["demonstration"].as_str().expect("text");
+        assert!(demo.ends_with(&format!("\\boxed{{{answer}}}")), "{demo}");
+    }
+    // the same problems again, and `--from` continues the sequence
+    assert_eq!(rlr(&["sample", &recipe, "-n", "4"]).stdout, o.stdout);
+    let later = rlr(&["sample", &recipe, "-n", "2", "--from", "2"]);
+    let tail: Vec<&str> = o.stdout.lines().skip(2).collect();
+    assert_eq!(later.stdout.lines().collect::<Vec<_>>(), tail);
+    // held-out problems never appear among training ones
+    let train = rlr(&["sample", &recipe, "-n", "200"]).stdout;
+    let held = rlr(&["sample", &recipe, "-n", "20", "--split", "heldout"]);
+    assert_eq!(held.code, 0, "{}", held.stderr);
+    let prompt = |l: &str| -> String {
+        let v: serde_json::Value = serde_json::from_str(l).expect("json");
+        v["sample"]["prompt"].as_str().unwrap_or("").to_string()
+    };
+    let train: Vec<String> = train.lines().map(prompt).collect();
+    for l in held.stdout.lines() {
+        assert!(l.contains("\"split\":\"heldout\""), "{l}");
+        assert!(!train.contains(&prompt(l)), "{l}");
+    }
+}
+
+#[test]
+fn sample_picks_a_task_and_reads_data_next_to_the_recipe() {
+    let t = TempDir::new("sample-data");
+    let data: String = (0..60)
+        .map(|i| format!("{{\"prompt\": \"{i}+{i}?\", \"answer\": \"{}\"}}\n", 2 * i))
+        .collect();
+    t.write("data/qa.jsonl", data);
+    let body = TINY.replace(
+        "task  train  = arith(max = 9)\n",
+        "task  train  = arith(max = 9)\ntask  qa     = jsonl(path = \"data/qa.jsonl\")\n",
+    );
+    let recipe = t.write("r.rlr", &body);
+    let o = rlr(&["sample", &recipe, "--task", "qa", "-n", "1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let v: serde_json::Value = serde_json::from_str(o.stdout.trim()).expect("json");
+    assert_eq!(v["task"], "qa");
+    assert!(v["sample"]["prompt"].is_string(), "{v}");
+    // without --task, every task in declaration order
+    let o = rlr(&["sample", &recipe, "-n", "1"]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let tasks: Vec<String> = o
+        .stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json");
+            v["task"].as_str().unwrap_or("").to_string()
+        })
+        .collect();
+    assert_eq!(tasks, ["train", "qa"]);
+}
+
+#[test]
+fn sample_reports_unknown_tasks_bad_arguments_and_wrong_recipes() {
+    let t = TempDir::new("sample-errors");
+    let recipe = t.write("tiny.rlr", TINY);
+    let o = rlr(&["sample", &recipe, "--task", "trainn"]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("no task called `trainn`"), "{}", o.stderr);
+    assert!(o.stderr.contains("did you mean `train`?"), "{}", o.stderr);
+    assert_eq!(o.stdout, "");
+    let tiny = t.write(
+        "one.rlr",
+        TINY.replace("arith(max = 9)", "countdown(numbers = 1, max_target = 1)"),
+    );
+    let o = rlr(&["sample", &tiny]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("task `train`"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("too few distinct problems"),
+        "{}",
+        o.stderr
+    );
+    let missing = t.write(
+        "missing.rlr",
+        TINY.replace("arith(max = 9)", "jsonl(path = \"nope.jsonl\")"),
+    );
+    let o = rlr(&["sample", &missing]);
+    assert_eq!(o.code, 1);
+    assert!(o.stderr.contains("nope.jsonl"), "{}", o.stderr);
+    let wrong = t.write(
+        "wrong.rlr",
+        TINY.replace("arith(max = 9)", "arith(max = 0)"),
+    );
+    let o = rlr(&["sample", &wrong]);
+    assert_eq!(o.code, 1);
+    assert_eq!(o.stdout, "");
+    let o = rlr(&["sample", &recipe, "--split", "test"]);
+    assert_eq!(o.code, 1);
+}
+
+/// The samples printed in `book/src/tasks.md` are what `rlr sample` prints today: every
+/// "`rlr sample ARGS`:" line is run (from the repository root) and its output compared,
+/// as JSON, with the ```json block after it; every built-in task has one.
+#[test]
+fn book_task_samples_are_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let page = fs::read_to_string(root.join("book/src/tasks.md")).expect("read tasks.md");
+    let mut shown = Vec::new();
+    let mut lines = page.lines();
+    while let Some(l) = lines.next() {
+        let Some(cmd) = l
+            .strip_prefix("`rlr sample ")
+            .and_then(|c| c.strip_suffix("`:"))
+        else {
+            continue;
+        };
+        let block: Vec<&str> = lines
+            .by_ref()
+            .skip_while(|l| l.trim().is_empty())
+            .skip(1)
+            .take_while(|l| *l != "```")
+            .collect();
+        let want: serde_json::Value = serde_json::from_str(&block.join("\n")).expect("json block");
+        let mut args: Vec<String> = vec!["sample".to_string()];
+        for a in cmd.split_whitespace() {
+            args.push(if a.ends_with(".rlr") {
+                root.join(a).to_string_lossy().into_owned()
+            } else {
+                a.to_string()
+            });
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = rlr(&args);
+        assert_eq!(o.code, 0, "{cmd}: {}", o.stderr);
+        let got: serde_json::Value = serde_json::from_str(o.stdout.trim()).expect("one line");
+        assert_eq!(got, want, "`rlr sample {cmd}` prints something else now");
+        shown.push(cmd.to_string());
+    }
+    let headings: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix("## `").and_then(|h| h.strip_suffix('`')))
+        .collect();
+    let tasks = rlr_lang::registry::names_in(|c| c == rlr_lang::registry::Category::Task);
+    for t in &tasks {
+        assert!(
+            headings.contains(t),
+            "book/src/tasks.md has no section for `{t}`"
+        );
+    }
+    assert_eq!(headings.len(), tasks.len(), "{headings:?}");
+    assert_eq!(shown.len(), tasks.len(), "one sample per task: {shown:?}");
+}

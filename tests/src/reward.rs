@@ -465,15 +465,25 @@ fn halt_is_decided_before_the_main_rollouts() {
         g.rollouts.clear();
     }
     b.steps = 300;
-    let opts = Options { seed: p.seed(), probes: None, before_rollout: true };
+    let opts = Options {
+        seed: p.seed(),
+        probes: None,
+        before_rollout: true,
+    };
     let ev = match evaluate(s, &b, &mut State::default(), &opts) {
         Ok(ev) => ev,
         Err(e) => panic!("{e}"),
     };
     assert!(!ev.halted[0], "group 0 perceived its evidence");
     let id = s.graph.find("evidence").expect("evidence");
-    assert!(ev.values[id.0 as usize].is_some(), "evidence is computed before rollout");
+    assert!(
+        ev.values[id.0 as usize].is_some(),
+        "evidence is computed before rollout"
+    );
     let id = s.graph.find("accuracy").expect("accuracy");
-    assert!(ev.values[id.0 as usize].is_none(), "main-rollout rewards wait for the main rollouts");
+    assert!(
+        ev.values[id.0 as usize].is_none(),
+        "main-rollout rewards wait for the main rollouts"
+    );
     assert!(ev.objectives.is_empty());
 }

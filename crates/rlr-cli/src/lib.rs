@@ -1,8 +1,8 @@
 //! # rlr-cli: the `rlr` command
 //!
-//! `rlr check`, `rlr graph`, `rlr explain`, `rlr fmt`, `rlr run`, `rlr replay`
-//! and `rlr diff`, wired with clap. The binary only calls [`main`]; tests call
-//! [`run`] with in-memory streams.
+//! `rlr check`, `rlr graph`, `rlr explain`, `rlr fmt`, `rlr run`, `rlr replay`,
+//! `rlr diff`, `rlr sweep` and `rlr sample`, wired with clap. The binary only
+//! calls [`main`]; tests call [`run`] with in-memory streams.
 //!
 //! Exit codes: [`EXIT_OK`] (0) ok, [`EXIT_INPUT`] (1) the recipe or input is
 //! wrong (diagnostics printed), [`EXIT_FAILED`] (2) the run failed.
@@ -82,6 +82,22 @@ pub enum Command {
     /// are not differences. Only recipe files can be compared: run directories arrive
     /// with the training engine.
     Diff(commands::diff::DiffArgs),
+    /// Print problems of a recipe's tasks as JSON lines: every sample field and the demonstration.
+    ///
+    /// The recipe is compiled, its tasks are built with its seed (data files are read
+    /// relative to the recipe's folder) and problems `--from` to `--from + N - 1` of the
+    /// split are printed, one JSON object per line: `task`, `split`, `index`, `sample`
+    /// (the fields rewards read as `sample.*`) and `demonstration` (the reference
+    /// response SFT stages train on).
+    Sample(commands::sample::SampleArgs),
+    /// Render a templated recipe (`.rlr.j2`) at every point of a grid and check them all.
+    ///
+    /// Every point is rendered and checked before anything else; a template error or a
+    /// point that does not check stops the sweep with its diagnostic (exit 1) and writes
+    /// nothing. Then the rendered recipes are written to `--out` as `point-000.rlr`, ...
+    /// with `points.csv` (index, the variables, the file). Runs arrive with the training
+    /// engine: until then the sweep stops there with exit 2 (exit 0 with `--check`).
+    Sweep(commands::sweep::SweepArgs),
 }
 
 /// Runs `rlr` with `args` (the arguments after the program name) on the given
@@ -131,6 +147,8 @@ pub fn run_with_terminal(
         Command::Run(a) => commands::run::run(&mut ctx, a),
         Command::Replay(a) => commands::replay::run(&mut ctx, a),
         Command::Diff(a) => commands::diff::run(&mut ctx, a),
+        Command::Sample(a) => commands::sample::run(&mut ctx, a),
+        Command::Sweep(a) => commands::sweep::run(&mut ctx, a),
     };
     let result = result.and_then(|code| ctx.stdout.flush().map(|()| code));
     match result {

@@ -38,6 +38,7 @@ pub mod parse;
 pub mod registry;
 pub mod resolve;
 pub mod source;
+pub mod template;
 pub mod types;
 
 pub use diagnostic::{Diagnostic, Label, Severity};

@@ -1,9 +1,12 @@
-//! `rlr check FILE...`: compile each recipe and report every problem.
+//! `rlr check FILE...`: compile each recipe and report every problem. A
+//! template (`.rlr.j2`) is checked as the one variant that `--var` gives.
 
 use std::io;
 
 use clap::{Args, ValueEnum};
+use rlr_lang::template::Param;
 
+use super::sweep::{compile_point, is_template};
 use super::{Ctx, plural};
 use crate::render::Style;
 use crate::{EXIT_INPUT, EXIT_OK};
@@ -20,6 +23,10 @@ pub struct CheckArgs {
     /// Treat warnings as errors.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// A template variable, e.g. `--var lr=3e-4` (repeatable): templates
+    /// (`.rlr.j2`) are checked as the variant these values give.
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = Param::parse)]
+    pub vars: Vec<Param>,
 }
 
 /// How `rlr check` prints diagnostics.
@@ -38,8 +45,29 @@ pub fn run(ctx: &mut Ctx<'_>, args: &CheckArgs) -> io::Result<i32> {
         DiagnosticFormat::Rich => Style::Rich,
         DiagnosticFormat::Short => Style::Short,
     };
+    if !args.vars.is_empty() && !args.files.iter().any(|f| is_template(f)) {
+        ctx.error(
+            "`--var` sets template variables, but no file is a template (`.rlr.j2`)",
+            &[],
+            None,
+        );
+        return Ok(EXIT_INPUT);
+    }
     let (mut errors, mut warnings) = (0, 0);
     for file in &args.files {
+        if is_template(file) {
+            let Some((name, text)) = ctx.read_input(file) else {
+                errors += 1;
+                continue;
+            };
+            let v = compile_point(&name, &text, &args.vars);
+            let c = &v.compilation;
+            ctx.diagnostics(&c.sources, &c.diagnostics);
+            let e = c.diagnostics.iter().filter(|d| d.is_error()).count();
+            errors += e;
+            warnings += c.diagnostics.len() - e;
+            continue;
+        }
         let compiled = ctx.compile(file);
         errors += compiled.errors;
         warnings += compiled.warnings;

@@ -9,6 +9,8 @@ pub mod fmt;
 pub mod graph;
 pub mod replay;
 pub mod run;
+pub mod sample;
+pub mod sweep;
 
 use std::io::{self, Read, Write};
 use std::path::Path;

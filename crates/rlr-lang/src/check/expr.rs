@@ -31,6 +31,8 @@ pub(super) struct StageCx<'s> {
     pub settings: &'s BTreeMap<String, Const>,
     pub setting_names: Vec<&'static str>,
     pub task: Option<&'static Builtin>,
+    /// Fields the task declares itself (`jsonl(fields = [...])`), read as text.
+    pub task_fields: Vec<String>,
     pub branches: HashMap<String, Span>,
     pub bindings: HashMap<String, NodeId>,
     /// Binding names refused with an error (reserved or duplicate).
@@ -542,6 +544,18 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
         }
         if name == "sample" {
             let task = self.st.task?;
+            if !task.sample_fields.iter().any(|f| f.name == field.name)
+                && self.st.task_fields.contains(&field.name)
+            {
+                return Some(Typed {
+                    e: ir::Expr {
+                        kind: ExprKind::Sample(field.name.clone()),
+                        ty: ValueType::new(Scope::Group, Kind::Text),
+                        span: p.span,
+                    },
+                    set: None,
+                });
+            }
             return match task.sample_fields.iter().find(|f| f.name == field.name) {
                 Some(f) => Some(Typed {
                     e: ir::Expr {
@@ -561,7 +575,11 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         field.span,
                     )
                     .label("unknown field");
-                    d = match did_you_mean(&field.name, task.sample_fields.iter().map(|f| f.name)) {
+                    let own = self.st.task_fields.iter().map(String::as_str);
+                    d = match did_you_mean(
+                        &field.name,
+                        task.sample_fields.iter().map(|f| f.name).chain(own),
+                    ) {
                         Some(m) => d.help(format!("did you mean `sample.{m}`?")),
                         None => d.help(format!(
                             "its fields are {}",

@@ -29,6 +29,8 @@ pub(crate) struct Checker<'a> {
     pub decls: HashMap<String, (DeclKind, Span)>,
     /// Declared tasks' constructors (their sample fields type `sample.x`).
     pub tasks: HashMap<String, &'static registry::Builtin>,
+    /// Sample fields a task declares itself (`jsonl(fields = [...])`), as text.
+    pub task_fields: HashMap<String, Vec<String>>,
     /// Functions called at least once.
     pub used_fns: std::collections::HashSet<String>,
 }
@@ -40,6 +42,7 @@ pub fn check(files: &[(SourceId, ast::File)]) -> (Option<ir::Program>, Vec<Diagn
         fns: HashMap::new(),
         decls: HashMap::new(),
         tasks: HashMap::new(),
+        task_fields: HashMap::new(),
         used_fns: Default::default(),
     };
     let Some((_, root)) = files.first() else {
@@ -341,6 +344,16 @@ impl<'a> Checker<'a> {
             self.tasks.insert(name.clone(), builtin);
         }
         let args = self.const_args(builtin, &d.value, &BTreeMap::new())?;
+        if let Some(Const::List(fields)) = args.get("fields").filter(|_| d.kind == DeclKind::Task) {
+            let names = fields
+                .iter()
+                .filter_map(|f| match f {
+                    Const::Str(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            self.task_fields.insert(name.clone(), names);
+        }
         Some(ir::Decl {
             kind: d.kind,
             name: name.clone(),

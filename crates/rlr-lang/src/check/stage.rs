@@ -69,6 +69,7 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         .unwrap_or_default();
     // The task's constructor defines the fields of `sample`.
     let task = c.tasks.get(&task_name).copied();
+    let task_fields = c.task_fields.get(&task_name).cloned().unwrap_or_default();
 
     let is_sft = kind.name == "sft";
     if is_sft {
@@ -102,6 +103,7 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         settings: &settings,
         setting_names: kind.params.iter().map(|p| p.name).collect(),
         task,
+        task_fields,
         branches: HashMap::new(),
         bindings: HashMap::new(),
         rejected: Default::default(),
