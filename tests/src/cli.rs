@@ -408,7 +408,7 @@ fn fmt_refuses_what_does_not_parse() {
 // ---- run -------------------------------------------------------------------------------------
 
 #[test]
-fn run_checks_then_says_the_engine_is_missing() {
+fn run_checks_then_refuses_what_the_engine_does_not_support_yet() {
     let o = rlr_with_stdin(
         &[
             "run", "-", "--out", "runs/x", "--set", "seed=3", "--set", "lr=1e-5", "--device", "cpu",
@@ -418,9 +418,15 @@ fn run_checks_then_says_the_engine_is_missing() {
     assert_eq!(o.code, 2);
     assert_eq!(o.stdout, "");
     assert!(
-        o.stderr.starts_with(
-            "error: the training engine is not built yet (it lands with the engine issue); the recipe checks"
-        ),
+        o.stderr
+            .starts_with("error: `--set` is not supported by the engine yet"),
+        "{}",
+        o.stderr
+    );
+    let o = rlr_with_stdin(&["run", "-", "--device", "cuda:0"], TINY.as_bytes());
+    assert_eq!(o.code, 2);
+    assert!(
+        o.stderr.contains("a device other than `cpu`"),
         "{}",
         o.stderr
     );
@@ -430,6 +436,37 @@ fn run_checks_then_says_the_engine_is_missing() {
     let o = rlr_with_stdin(&["run", "-", "--set", "seed"], TINY.as_bytes());
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("expected KEY=VALUE"), "{}", o.stderr);
+}
+
+#[test]
+fn run_trains_a_tiny_recipe_and_writes_the_run_directory() {
+    let recipe = r#"recipe "tiny" { seed = 1 }
+model policy = gpt(layers = 1, width = 16, heads = 2, context = 48)
+task  train  = arith(max = 9)
+stage warmup = sft(policy, train, steps = 2, batch = 2, eval_prompts = 2, max_tokens = 24)
+stage rl = grpo(policy, train, steps = 2, prompts = 2, group = 2, max_tokens = 8, eval_prompts = 2) {
+  reward { correct = exact(answer, sample.answer) }
+  optimize correct
+}
+"#;
+    let dir = std::env::temp_dir().join(format!("rlr-cli-run-{}", std::process::id()));
+    let out = dir.to_string_lossy().into_owned();
+    let o = rlr_with_stdin(
+        &["run", "-", "--out", &out, "--progress", "1"],
+        recipe.as_bytes(),
+    );
+    let metrics = std::fs::read_to_string(dir.join("metrics.jsonl")).unwrap_or_default();
+    let rollouts = std::fs::read_to_string(dir.join("rollouts.jsonl")).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stderr.contains("[rl 2/2]"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("stage `rl`: held-out accuracy"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(metrics.lines().count(), 4);
+    assert_eq!(rollouts.lines().count(), 8);
 }
 
 // ---- usage -----------------------------------------------------------------------------------

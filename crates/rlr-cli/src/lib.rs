@@ -69,7 +69,7 @@ pub enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Format recipes in place (or check that they are formatted).
     Fmt(commands::fmt::FmtArgs),
-    /// Check a recipe and train it (the training engine is not built yet).
+    /// Check a recipe and train it.
     Run(commands::run::RunArgs),
     /// Re-score logged rollouts with a recipe's reward graph; compare two graphs.
     Replay(commands::replay::ReplayArgs),

@@ -1,0 +1,177 @@
+//! Reading a stage's resolved settings (`ir::Stage::settings`, every default
+//! filled in by the checker) into typed values, with errors that name the
+//! stage and the setting.
+
+use rlr_lang::ir::{Const, Stage};
+
+use crate::loss::{KlEstimator, LossAgg, PolicyLoss};
+use crate::sample::Sampling;
+
+/// Typed access to one stage's settings.
+pub struct Settings<'a> {
+    stage: &'a Stage,
+}
+
+impl<'a> Settings<'a> {
+    /// The settings of `stage`.
+    pub fn of(stage: &'a Stage) -> Settings<'a> {
+        Settings { stage }
+    }
+
+    fn missing(&self, name: &str, want: &str) -> String {
+        format!(
+            "stage `{}`: setting `{name}` should be {want}, found {:?}",
+            self.stage.name,
+            self.stage.settings.get(name)
+        )
+    }
+
+    /// A real setting.
+    pub fn real(&self, name: &str) -> Result<f64, String> {
+        self.stage
+            .settings
+            .get(name)
+            .and_then(Const::as_f64)
+            .ok_or_else(|| self.missing(name, "a number"))
+    }
+
+    /// A real setting, or `default` when the stage kind has no such setting.
+    pub fn real_or(&self, name: &str, default: f64) -> Result<f64, String> {
+        match self.stage.settings.get(name) {
+            None => Ok(default),
+            Some(_) => self.real(name),
+        }
+    }
+
+    /// A non-negative integer setting.
+    pub fn count(&self, name: &str) -> Result<usize, String> {
+        match self.stage.settings.get(name) {
+            Some(Const::Int(i)) if *i >= 0 => Ok(*i as usize),
+            _ => Err(self.missing(name, "a non-negative integer")),
+        }
+    }
+
+    /// A non-negative integer setting, or `default` when absent.
+    pub fn count_or(&self, name: &str, default: usize) -> Result<usize, String> {
+        match self.stage.settings.get(name) {
+            None => Ok(default),
+            Some(_) => self.count(name),
+        }
+    }
+
+    /// A string (choice) setting.
+    pub fn text(&self, name: &str) -> Result<&'a str, String> {
+        match self.stage.settings.get(name) {
+            Some(Const::Str(s)) => Ok(s.as_str()),
+            _ => Err(self.missing(name, "a string")),
+        }
+    }
+
+    /// A pair setting such as `clip = (0.2, 0.28)`; one number sets both.
+    pub fn pair(&self, name: &str) -> Result<(f64, f64), String> {
+        match self.stage.settings.get(name) {
+            Some(Const::Pair(a, b)) => Ok((*a, *b)),
+            Some(c) => c
+                .as_f64()
+                .map(|x| (x, x))
+                .ok_or_else(|| self.missing(name, "a pair of numbers")),
+            None => Err(self.missing(name, "a pair of numbers")),
+        }
+    }
+
+    /// A list of strings (`stop`).
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, String> {
+        match self.stage.settings.get(name) {
+            None => Ok(Vec::new()),
+            Some(Const::List(items)) => items
+                .iter()
+                .map(|c| match c {
+                    Const::Str(s) => Ok(s.clone()),
+                    _ => Err(self.missing(name, "a list of strings")),
+                })
+                .collect(),
+            Some(_) => Err(self.missing(name, "a list of strings")),
+        }
+    }
+
+    /// The sampling settings of an RL stage.
+    pub fn sampling(&self) -> Result<Sampling, String> {
+        Ok(Sampling {
+            temperature: self.real("temperature")?,
+            top_p: self.real_or("top_p", 1.0)?,
+            top_k: self.count_or("top_k", 0)?,
+            max_tokens: self.count("max_tokens")?,
+            stop: self.strings("stop")?,
+        })
+    }
+
+    /// The clipped policy-gradient loss of an RL stage.
+    pub fn policy_loss(&self) -> Result<PolicyLoss, String> {
+        let (clip_low, clip_high) = self.pair("clip")?;
+        Ok(PolicyLoss {
+            clip_low,
+            clip_high,
+            dual_clip: self.real("dual_clip")?,
+            kl: self.real("kl")?,
+            estimator: KlEstimator::parse(self.text("kl_estimator")?)
+                .map_err(|e| format!("stage `{}`: {e}", self.stage.name))?,
+        })
+    }
+
+    /// The loss aggregation of an RL stage.
+    pub fn loss_agg(&self) -> Result<LossAgg, String> {
+        LossAgg::parse(self.text("loss_agg")?)
+            .map_err(|e| format!("stage `{}`: {e}", self.stage.name))
+    }
+
+    /// Fails, naming the setting, where the stage asks for something this
+    /// engine does not do yet, so nothing is silently ignored.
+    pub fn refuse_unsupported(&self) -> Result<(), String> {
+        let name = &self.stage.name;
+        let nonzero = |s: &str| self.real_or(s, 0.0).map(|x| x != 0.0);
+        let mut missing = Vec::new();
+        if nonzero("entropy_coef")? {
+            missing.push("entropy_coef");
+        }
+        if self.stage.settings.contains_key("entropy_band_coef")
+            && self.pair("entropy_band_coef")? != (0.0, 0.0)
+        {
+            missing.push("entropy_band_coef");
+        }
+        if self.stage.settings.contains_key("kl_in") && self.text("kl_in")? != "loss" {
+            missing.push("kl_in = \"reward\"");
+        }
+        if self.stage.settings.contains_key("kl_anchor") && self.text("kl_anchor")? != "frozen" {
+            missing.push("kl_anchor other than \"frozen\"");
+        }
+        if self.stage.settings.contains_key("importance") && self.text("importance")? != "token" {
+            missing.push("importance = \"sequence\"");
+        }
+        if self.count_or("turns", 1)? > 1 {
+            missing.push("turns > 1");
+        }
+        if matches!(self.stage.settings.get("tools"), Some(Const::List(l)) if !l.is_empty()) {
+            missing.push("tools");
+        }
+        if self.count_or("max_rounds", 1)? > 1 {
+            missing.push("max_rounds > 1");
+        }
+        if self.stage.kind == "sft" && nonzero("kl")? {
+            missing.push("kl in an SFT stage");
+        }
+        if !self.stage.branches.is_empty() {
+            missing.push("branches");
+        }
+        if self.stage.settings.contains_key("weighting") && self.text("weighting")? != "none" {
+            missing.push("SFT weighting");
+        }
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!(
+                "stage `{name}` uses what the engine does not support yet: {}",
+                missing.join(", ")
+            ))
+        }
+    }
+}
