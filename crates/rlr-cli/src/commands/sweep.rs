@@ -35,7 +35,7 @@ pub struct SweepArgs {
     /// Seed of `--random`'s generator.
     #[arg(long, value_name = "S", requires = "random")]
     pub seed: Option<u64>,
-    /// Where to write the rendered recipes and `points.csv` [default: `sweeps/<template stem>/`].
+    /// Where to write the rendered recipes and `points.csv` (default: `sweeps/<template stem>/`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<String>,
     /// Render, check and write the points, then stop with exit 0 (no runs).
