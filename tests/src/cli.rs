@@ -736,7 +736,7 @@ fn sweep_renders_checks_and_writes_every_point() {
     assert_eq!(
         t.redact(&o.stderr).lines().next(),
         Some(
-            "error: the training engine is not built yet; 6 points rendered and checked in [TMP]/out"
+            "error: running sweep points is not wired to the engine yet (train one with `rlr run`); 6 points rendered and checked in [TMP]/out"
         )
     );
     assert_eq!(folder(&out), files);

@@ -148,7 +148,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &SweepArgs) -> io::Result<i32> {
         Ok(EXIT_OK)
     } else {
         ctx.error(
-            &format!("the training engine is not built yet; {done}"),
+            &format!("running sweep points is not wired to the engine yet (train one with `rlr run`); {done}"),
             &[],
             Some("`--check` stops here with exit 0"),
         );
