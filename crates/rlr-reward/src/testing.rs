@@ -178,3 +178,14 @@ pub fn reals_of(v: Result<Value>) -> Vec<f64> {
         Err(e) => panic!("evaluation failed: {e}"),
     }
 }
+
+/// Asserts two number lists are equal within 1e-9 (NaN equals NaN).
+pub fn assert_close(a: &[f64], b: &[f64]) {
+    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+    for (x, y) in a.iter().zip(b) {
+        assert!(
+            (x - y).abs() < 1e-9 || (x.is_nan() && y.is_nan()),
+            "{a:?} vs {b:?}"
+        );
+    }
+}

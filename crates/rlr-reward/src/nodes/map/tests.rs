@@ -30,15 +30,7 @@ fn run(
     node.eval(&c, &mut cx)
 }
 
-fn close(a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-    for (x, y) in a.iter().zip(b) {
-        assert!(
-            (x - y).abs() < 1e-9 || (x.is_nan() && y.is_nan()),
-            "{a:?} vs {b:?}"
-        );
-    }
-}
+use crate::testing::assert_close as close;
 
 /// Two groups: ["ab", "c"] and ["xyz"] (one response, a group of one).
 fn fixture() -> Fixture {

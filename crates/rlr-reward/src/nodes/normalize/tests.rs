@@ -30,15 +30,7 @@ fn run(
     Ok(value)
 }
 
-fn close(a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-    for (x, y) in a.iter().zip(b) {
-        assert!(
-            (x - y).abs() < 1e-9 || (x.is_nan() && y.is_nan()),
-            "{a:?} vs {b:?}"
-        );
-    }
-}
+use crate::testing::assert_close as close;
 
 const R: (Scope, Kind) = (Scope::Response, Kind::Real);
 const EPS: f64 = 1e-6;

@@ -40,15 +40,7 @@ fn reals(d: &Data) -> Vec<f64> {
     }
 }
 
-fn close(a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-    for (x, y) in a.iter().zip(b) {
-        assert!(
-            (x - y).abs() < 1e-9 || (x.is_nan() && y.is_nan()),
-            "{a:?} vs {b:?}"
-        );
-    }
-}
+use crate::testing::assert_close as close;
 
 const G: (Scope, Kind) = (Scope::Group, Kind::Real);
 

@@ -29,15 +29,7 @@ fn run(
     node.eval(&c, &mut cx)
 }
 
-fn close(a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-    for (x, y) in a.iter().zip(b) {
-        assert!(
-            (x - y).abs() < 1e-9 || (x.is_nan() && y.is_nan()),
-            "{a:?} vs {b:?}"
-        );
-    }
-}
+use crate::testing::assert_close as close;
 
 fn sigma(z: f64) -> f64 {
     1.0 / (1.0 + (-z).exp())

@@ -34,15 +34,7 @@ fn after() -> (&'static str, Arg<'static>) {
     ("update", constant(Const::Str("after".into())))
 }
 
-fn close(a: &[f64], b: &[f64]) {
-    assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
-    for (x, y) in a.iter().zip(b) {
-        assert!(
-            (x - y).abs() < 1e-9 || (x.is_nan() && y.is_nan()),
-            "{a:?} vs {b:?}"
-        );
-    }
-}
+use crate::testing::assert_close as close;
 
 #[test]
 fn merge_matches_one_pass() {

@@ -20,6 +20,19 @@ fn text_arg(call: &Call<'_>, cx: &Cx<'_>) -> Result<(Value, Option<Segs>)> {
     Ok((vals.remove(0), segs))
 }
 
+/// Applies `f` to every text of the `text` argument (aligned to the output)
+/// and builds the output value from the results.
+fn per_text<T>(
+    call: &Call<'_>,
+    cx: &Cx<'_>,
+    f: impl Fn(&str) -> T,
+    out: fn(&Call<'_>, Vec<T>, Option<Segs>) -> Value,
+) -> Result<Value> {
+    let (v, segs) = text_arg(call, cx)?;
+    let data = kit::texts(&v, "text")?.iter().map(|t| f(t)).collect();
+    Ok(out(call, data, segs))
+}
+
 /// Whitespace-separated words.
 pub(crate) fn words(text: &str) -> Vec<&str> {
     text.split_whitespace().collect()
@@ -40,12 +53,7 @@ impl Node for Matches {
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
         let re = regex(&format!("(?s){}", call.text("pattern")?), "pattern")?;
-        let (v, segs) = text_arg(call, cx)?;
-        let out = kit::texts(&v, "text")?
-            .iter()
-            .map(|t| re.is_match(t))
-            .collect();
-        Ok(bools_out(call, out, segs))
+        per_text(call, cx, |t| re.is_match(t), bools_out)
     }
 }
 
@@ -64,12 +72,7 @@ impl Node for MatchCount {
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
         let re = regex(&format!("(?s){}", call.text("pattern")?), "pattern")?;
-        let (v, segs) = text_arg(call, cx)?;
-        let out = kit::texts(&v, "text")?
-            .iter()
-            .map(|t| re.find_iter(t).count() as f64)
-            .collect();
-        Ok(reals_out(call, out, segs))
+        per_text(call, cx, |t| re.find_iter(t).count() as f64, reals_out)
     }
 }
 
@@ -363,12 +366,7 @@ impl Node for NgramRepetition {
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
         let n = call.int("n")?.max(1) as usize;
-        let (v, segs) = text_arg(call, cx)?;
-        let out = kit::texts(&v, "text")?
-            .iter()
-            .map(|t| ngram_repetition(t, n))
-            .collect();
-        Ok(reals_out(call, out, segs))
+        per_text(call, cx, |t| ngram_repetition(t, n), reals_out)
     }
 }
 
@@ -398,20 +396,16 @@ impl Node for PhraseCount {
             .filter(|p| !p.is_empty())
             .collect();
         let distinct = call.flag("distinct")?;
-        let (v, segs) = text_arg(call, cx)?;
-        let out = kit::texts(&v, "text")?
-            .iter()
-            .map(|t| {
-                let t = t.to_lowercase();
-                let n: usize = if distinct {
-                    phrases.iter().filter(|p| t.contains(p.as_str())).count()
-                } else {
-                    phrases.iter().map(|p| t.matches(p.as_str()).count()).sum()
-                };
-                n as f64
-            })
-            .collect();
-        Ok(reals_out(call, out, segs))
+        let count = |t: &str| {
+            let t = t.to_lowercase();
+            let n: usize = if distinct {
+                phrases.iter().filter(|p| t.contains(p.as_str())).count()
+            } else {
+                phrases.iter().map(|p| t.matches(p.as_str()).count()).sum()
+            };
+            n as f64
+        };
+        per_text(call, cx, count, reals_out)
     }
 }
 
@@ -429,12 +423,12 @@ impl Node for JsonValid {
     }
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
-        let (v, segs) = text_arg(call, cx)?;
-        let out = kit::texts(&v, "text")?
-            .iter()
-            .map(|t| serde_json::from_str::<serde_json::Value>(t.trim()).is_ok())
-            .collect();
-        Ok(bools_out(call, out, segs))
+        per_text(
+            call,
+            cx,
+            |t| serde_json::from_str::<serde_json::Value>(t.trim()).is_ok(),
+            bools_out,
+        )
     }
 }
 
