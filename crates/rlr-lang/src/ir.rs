@@ -360,4 +360,32 @@ impl Expr {
             | ExprKind::SampleRecord => {}
         }
     }
+
+    /// Whether this expression or any part of it satisfies `pred` (the
+    /// engine asks, e.g., whether a graph reads `ref_logprob`).
+    pub fn any(&self, pred: &dyn Fn(&ExprKind) -> bool) -> bool {
+        if pred(&self.kind) {
+            return true;
+        }
+        match &self.kind {
+            ExprKind::Call {
+                args, partition, ..
+            } => {
+                args.iter()
+                    .any(|(_, a)| matches!(a, Arg::Signal(e) if e.any(pred)))
+                    || partition.as_ref().is_some_and(|p| p.any(pred))
+            }
+            ExprKind::Unary(_, e) => e.any(pred),
+            ExprKind::Binary(_, a, b) => a.any(pred) || b.any(pred),
+            ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => {
+                a.any(pred) || b.any(pred) || c.any(pred)
+            }
+            ExprKind::Const(_)
+            | ExprKind::Node(_)
+            | ExprKind::Context(_)
+            | ExprKind::BranchContext { .. }
+            | ExprKind::Sample(_)
+            | ExprKind::SampleRecord => false,
+        }
+    }
 }

@@ -34,6 +34,7 @@ pub mod dump;
 pub mod fmt;
 pub mod graph;
 pub mod ir;
+pub mod overrides;
 pub mod parse;
 pub mod registry;
 pub mod resolve;
