@@ -101,53 +101,30 @@ pub fn evaluate(
     let layouts = layouts(stage, batch);
     let layout_time = started.elapsed();
     let g = &stage.graph;
-    let needs_main = needs_main(g);
-    let mut values: Vec<Option<Arc<Value>>> = vec![None; g.nodes.len()];
-    let mut timings = vec![std::time::Duration::ZERO; g.nodes.len()];
+    let skip = if options.before_rollout {
+        needs_main(g)
+    } else {
+        vec![false; g.nodes.len()]
+    };
     let mut call_timings: BTreeMap<&'static str, std::time::Duration> = BTreeMap::new();
     // Counting each rollout's tokens (characters, for the built-in tokenizer) is text work.
     call_timings.insert("tokens", layout_time);
     let mut counters: BTreeMap<String, Counter> = BTreeMap::new();
     let mut skipped = Vec::new();
-    let mut contexts: BTreeMap<(SetId, &'static str), Arc<Value>> = BTreeMap::new();
-    let steps = match stage.settings.get("steps") {
-        Some(c) => c.as_f64().unwrap_or(batch.steps as f64),
-        None => batch.steps as f64,
-    };
-    for id in &g.order {
-        if options.before_rollout && needs_main[id.0 as usize] {
-            continue;
-        }
-        let node = g.node(*id);
-        let mut ev = Evaluator {
-            g,
-            values: &values,
-            contexts: &mut contexts,
+    let steps = stage_steps(stage, batch);
+    let (values, timings) = run_nodes(
+        stage,
+        batch,
+        &layouts,
+        &skip,
+        state,
+        options,
+        Tally {
             call_timings: &mut call_timings,
-            cx: Cx {
-                batch,
-                layouts: &layouts,
-                step: batch.step as f64,
-                steps,
-                seed: options.seed,
-                node: &node.name,
-                active: None,
-                state,
-                counters: &mut counters,
-                skipped: &mut skipped,
-                probes: options.probes,
-                empty_partitions: Vec::new(),
-            },
-        };
-        let set = node.rollouts.clone().map_or(SetId::Main, SetId::Branch);
-        let started = std::time::Instant::now();
-        let result = ev
-            .expr(&node.expr, &set)
-            .and_then(|v| ev.finish(node, v, &set));
-        timings[id.0 as usize] = started.elapsed();
-        let value = result.map_err(|e| locate(e, node, &values, g, &layouts))?;
-        values[id.0 as usize] = Some(value);
-    }
+            counters: &mut counters,
+            skipped: &mut skipped,
+        },
+    )?;
     let groups = batch.groups.len();
     let mut halted = vec![false; groups];
     let mut dropped = vec![false; groups];
@@ -207,6 +184,163 @@ pub fn evaluate(
         timings,
         call_timings,
     })
+}
+
+/// The stage's `steps` (what schedules run over), else the batch's.
+fn stage_steps(stage: &Stage, batch: &Batch) -> f64 {
+    match stage.settings.get("steps") {
+        Some(c) => c.as_f64().unwrap_or(batch.steps as f64),
+        None => batch.steps as f64,
+    }
+}
+
+/// Where node evaluations count their calls, failures and skipped rollouts.
+struct Tally<'t> {
+    call_timings: &'t mut BTreeMap<&'static str, std::time::Duration>,
+    counters: &'t mut BTreeMap<String, Counter>,
+    skipped: &'t mut Vec<(SetId, usize)>,
+}
+
+/// Evaluates the graph's nodes in order, leaving out those marked in `skip`
+/// (and their values `None`).
+#[allow(clippy::too_many_arguments)]
+fn run_nodes(
+    stage: &Stage,
+    batch: &Batch,
+    layouts: &BTreeMap<SetId, Layout>,
+    skip: &[bool],
+    state: &mut State,
+    options: &Options<'_>,
+    tally: Tally<'_>,
+) -> Result<(Vec<Option<Arc<Value>>>, Vec<std::time::Duration>)> {
+    let g = &stage.graph;
+    let mut values: Vec<Option<Arc<Value>>> = vec![None; g.nodes.len()];
+    let mut timings = vec![std::time::Duration::ZERO; g.nodes.len()];
+    let mut contexts: BTreeMap<(SetId, &'static str), Arc<Value>> = BTreeMap::new();
+    let steps = stage_steps(stage, batch);
+    for id in &g.order {
+        if skip[id.0 as usize] {
+            continue;
+        }
+        let node = g.node(*id);
+        let mut ev = Evaluator {
+            g,
+            values: &values,
+            contexts: &mut contexts,
+            call_timings: &mut *tally.call_timings,
+            cx: Cx {
+                batch,
+                layouts,
+                step: batch.step as f64,
+                steps,
+                seed: options.seed,
+                node: &node.name,
+                active: None,
+                state: &mut *state,
+                counters: &mut *tally.counters,
+                skipped: &mut *tally.skipped,
+                probes: options.probes,
+                empty_partitions: Vec::new(),
+            },
+        };
+        let set = node.rollouts.clone().map_or(SetId::Main, SetId::Branch);
+        let started = std::time::Instant::now();
+        let result = ev
+            .expr(&node.expr, &set)
+            .and_then(|v| ev.finish(node, v, &set));
+        timings[id.0 as usize] = started.elapsed();
+        let value = result.map_err(|e| locate(e, node, &values, g, layouts))?;
+        values[id.0 as usize] = Some(value);
+    }
+    Ok((values, timings))
+}
+
+/// Each branch's prompts, one per group, computed before any rollout: the
+/// engine samples branches first (PEARL's checklist), then decides `halt`
+/// with `before_rollout`, then samples the main rollouts.
+pub fn branch_prompts(
+    stage: &Stage,
+    batch: &Batch,
+    options: &Options<'_>,
+) -> Result<BTreeMap<String, Vec<String>>> {
+    let layouts = layouts(stage, batch);
+    let g = &stage.graph;
+    // Nothing that reads any rollout (main or branch) is known yet.
+    let main = needs_main(g);
+    let mut skip = vec![false; g.nodes.len()];
+    for id in &g.order {
+        let n = g.node(*id);
+        let k = id.0 as usize;
+        skip[k] = main[k]
+            || (n.rollouts.is_some() && n.ty.scope >= Scope::Response)
+            || reads_nodes(&n.expr, &skip)
+            || n.fallback.as_ref().is_some_and(|f| reads_nodes(f, &skip));
+    }
+    let (mut timings, mut counters, mut skipped) = (BTreeMap::new(), BTreeMap::new(), Vec::new());
+    let (values, _) = run_nodes(
+        stage,
+        batch,
+        &layouts,
+        &skip,
+        &mut State::default(),
+        options,
+        Tally {
+            call_timings: &mut timings,
+            counters: &mut counters,
+            skipped: &mut skipped,
+        },
+    )?;
+    let groups = batch.groups.len();
+    let mut out = BTreeMap::new();
+    for b in &stage.branches {
+        let v = values
+            .get(b.prompt.0 as usize)
+            .and_then(|v| v.clone())
+            .ok_or_else(|| {
+                EvalError::new(format!(
+                    "branch `{}`: its prompt depends on rollouts; it must be known before sampling",
+                    b.name
+                ))
+            })?;
+        let v = match (v.scope, layouts.get(&SetId::Main)) {
+            (Scope::Step | Scope::Batch, Some(l)) => {
+                broadcast(&v, Scope::Group, &SetId::Main, l, None)
+            }
+            _ => (*v).clone(),
+        };
+        match v.data {
+            Data::Text(t) if t.len() == groups => {
+                out.insert(b.name.clone(), t);
+            }
+            _ => {
+                return Err(EvalError::new(format!(
+                    "branch `{}`: the prompt is not one text per group",
+                    b.name
+                )));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `e` reads a node marked in `marked`.
+fn reads_nodes(e: &ir::Expr, marked: &[bool]) -> bool {
+    match &e.kind {
+        ExprKind::Node(id) => marked[id.0 as usize],
+        ExprKind::Call {
+            args, partition, ..
+        } => {
+            args.iter()
+                .any(|(_, a)| matches!(a, ir::Arg::Signal(x) if reads_nodes(x, marked)))
+                || partition.as_ref().is_some_and(|p| reads_nodes(p, marked))
+        }
+        ExprKind::Unary(_, a) => reads_nodes(a, marked),
+        ExprKind::Binary(_, a, b) => reads_nodes(a, marked) || reads_nodes(b, marked),
+        ExprKind::If(a, b, c) | ExprKind::When(a, b, c) => {
+            reads_nodes(a, marked) || reads_nodes(b, marked) || reads_nodes(c, marked)
+        }
+        _ => false,
+    }
 }
 
 fn group_flags(

@@ -31,7 +31,7 @@ pub mod value;
 pub use batch::{Batch, Group, Rollout};
 pub use error::{EvalError, Result};
 
-pub use eval::{Evaluation, Options, evaluate};
+pub use eval::{Evaluation, Options, branch_prompts, evaluate};
 pub use layout::{Layout, SetId};
 pub use state::State;
 pub use value::{Data, Value};

@@ -84,6 +84,15 @@ pub fn signal(
         }
     };
 
+    // `kl_in = "reward"` (verl's `use_kl_in_reward`, apply_kl_penalty):
+    // r_t ← r_t − β·KL_t on every response token, before the estimator.
+    let rewards = match (setting("kl_in"), setting("kl").and_then(Const::as_f64)) {
+        (Some(Const::Str(m)), Some(beta)) if m == "reward" && beta > 0.0 => {
+            kl_penalised(rewards, beta, setting("kl_estimator"), &set, cx)?
+        }
+        _ => rewards,
+    };
+
     let estimator_name = match setting("advantage") {
         Some(Const::Str(s)) => s.clone(),
         _ => "grpo".to_string(),
@@ -195,6 +204,45 @@ pub fn signal(
         weight,
         zero_variance,
     })
+}
+
+/// `rewards − β·KL` per token, KL by the stage's estimator from the
+/// rollouts' logged log-probabilities (the `kl_estimate` node).
+fn kl_penalised(
+    rewards: Value,
+    beta: f64,
+    estimator: Option<&Const>,
+    set: &SetId,
+    cx: &mut Cx<'_>,
+) -> Result<Value> {
+    let node =
+        nodes::lookup("kl_estimate").ok_or_else(|| EvalError::new("no `kl_estimate` node"))?;
+    let spec = rlr_lang::registry::lookup("kl_estimate")
+        .ok_or_else(|| EvalError::new("no `kl_estimate` in the registry"))?;
+    let k3 = Const::Str("k3".into());
+    let call = Call {
+        builtin: spec,
+        args: vec![("estimator", Arg::Const(estimator.unwrap_or(&k3)))],
+        partition: None,
+        out: ValueType::new(Scope::Token, Kind::Real),
+        set: set.clone(),
+    };
+    let kl = into_reals(
+        node.eval(&call, cx)
+            .map_err(|e| EvalError::new(format!("kl_in = \"reward\": {e}")))?,
+    );
+    let mut r = into_reals(rewards);
+    if kl.len() != r.len() {
+        return Err(EvalError::new(format!(
+            "kl_in = \"reward\": {} KL values for {} token rewards",
+            kl.len(),
+            r.len()
+        )));
+    }
+    for (x, k) in r.iter_mut().zip(&kl) {
+        *x -= beta * k;
+    }
+    Ok(Value::new(Scope::Token, set.clone(), Data::Real(r)))
 }
 
 /// The numbers of a value, taken without copying when it holds reals.
