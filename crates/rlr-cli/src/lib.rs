@@ -1,8 +1,8 @@
 //! # rlr-cli: the `rlr` command
 //!
 //! `rlr check`, `rlr graph`, `rlr explain`, `rlr fmt`, `rlr run`, `rlr replay`,
-//! `rlr diff`, `rlr sweep` and `rlr sample`, wired with clap. The binary only
-//! calls [`main`]; tests call [`run`] with in-memory streams.
+//! `rlr diff`, `rlr sweep`, `rlr sample` and `rlr report`, wired with clap.
+//! The binary only calls [`main`]; tests call [`run`] with in-memory streams.
 //!
 //! Exit codes: [`EXIT_OK`] (0) ok, [`EXIT_INPUT`] (1) the recipe or input is
 //! wrong (diagnostics printed), [`EXIT_FAILED`] (2) the run failed.
@@ -95,9 +95,18 @@ pub enum Command {
     /// Every point is rendered and checked before anything else; a template error or a
     /// point that does not check stops the sweep with its diagnostic (exit 1) and writes
     /// nothing. Then the rendered recipes are written to `--out` as `point-000.rlr`, ...
-    /// with `points.csv` (index, the variables, the file). Runs arrive with the training
-    /// engine: until then the sweep stops there with exit 2 (exit 0 with `--check`).
+    /// with `points.csv` (index, the variables, the file), and each point is trained with
+    /// `rlr run` into `--out/runs/point-000/` (`--jobs N` at once); a finished point is not
+    /// run again and an interrupted one is resumed. `summary.csv` and `summary.md` list
+    /// each point's variables and final metrics. `--check` stops after writing the points.
     Sweep(commands::sweep::SweepArgs),
+    /// Measure sampling and training speed of a recipe's policy on this machine.
+    ///
+    /// Reports rollout tokens/s (KV-cache sampling), train tokens/s (forward, backward,
+    /// AdamW), the FLOP rate each achieves (analytic counts) against the backend's own
+    /// square-matmul rate, and the process's peak memory. Defaults follow the recipe's
+    /// first RL stage (`prompts × group` sequences, its `max_tokens`).
+    Bench(commands::bench::BenchArgs),
 }
 
 /// Runs `rlr` with `args` (the arguments after the program name) on the given
@@ -138,6 +147,7 @@ pub fn run_with_terminal(
         stdout,
         stderr,
         renderer: Renderer::new(Style::Rich, color),
+        terminal: stderr_is_terminal,
     };
     let result = match &cli.command {
         Command::Check(a) => commands::check::run(&mut ctx, a),
@@ -149,6 +159,7 @@ pub fn run_with_terminal(
         Command::Diff(a) => commands::diff::run(&mut ctx, a),
         Command::Sample(a) => commands::sample::run(&mut ctx, a),
         Command::Sweep(a) => commands::sweep::run(&mut ctx, a),
+        Command::Bench(a) => commands::bench::run(&mut ctx, a),
     };
     let result = result.and_then(|code| ctx.stdout.flush().map(|()| code));
     match result {

@@ -47,3 +47,25 @@ pub fn seeded<T>(device: &Device, seed: u64, f: impl FnOnce(&Device) -> T) -> T 
     device.seed(seed);
     f(device)
 }
+
+/// The compiled backend's name, for the manifest.
+pub const NAME: &str = if cfg!(feature = "flex") {
+    "flex"
+} else if cfg!(feature = "ndarray") {
+    "ndarray"
+} else {
+    "wgpu"
+};
+
+/// The Burn version this crate pins (checked against Cargo.toml by a test).
+pub const BURN_VERSION: &str = "0.22.1";
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_burn_version_is_the_one_cargo_toml_pins() {
+        let manifest = include_str!("../Cargo.toml");
+        let pin = format!("burn = {{ version = \"={}\"", super::BURN_VERSION);
+        assert!(manifest.contains(&pin), "Cargo.toml does not pin {pin}");
+    }
+}

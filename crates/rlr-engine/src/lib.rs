@@ -11,18 +11,29 @@
 //!     ──▶ loss (PPO clip, KL, aggregation) ──▶ AdamW ──▶ metrics.jsonl, rollouts.jsonl
 //! ```
 
+pub mod anchor;
+pub mod bench;
 pub mod backend;
+pub mod checkpoint;
 pub mod grad_clip;
 pub mod heldout;
+#[cfg(feature = "pretrained")]
+pub mod hf_tokenizer;
+#[cfg(feature = "pretrained")]
+pub mod llama;
 pub mod loss;
+pub mod manifest;
 pub mod model;
 pub mod pack;
+pub mod progress;
 pub mod rundir;
 pub mod sample;
 pub mod settings;
 pub mod tokenizer;
 pub mod train;
 
+pub use manifest::{Manifest, RecipeText};
 pub use model::{Gpt, GptSpec, KvCache};
+pub use progress::Progress;
 pub use tokenizer::CharTokenizer;
 pub use train::{RunOptions, Summary, run};

@@ -102,6 +102,54 @@ pub fn row_weights(masks: &[Vec<bool>], agg: LossAgg, max_tokens: usize) -> Vec<
         .collect()
 }
 
+/// Where the importance ratio lives (`importance`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Importance {
+    /// One ratio per token, π_θ(y_t)/π_old(y_t) (PPO, GRPO).
+    Token,
+    /// GSPO: one ratio per sequence, exp of the mean per-token log-ratio
+    /// over its valid tokens, shared (and clipped) by all of its tokens.
+    Sequence,
+}
+
+impl Importance {
+    /// The level an `importance` setting names.
+    pub fn parse(name: &str) -> Result<Importance, String> {
+        Ok(match name {
+            "token" => Importance::Token,
+            "sequence" => Importance::Sequence,
+            other => return Err(format!("unknown importance `{other}`")),
+        })
+    }
+}
+
+/// The entropy terms of a stage's loss.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EntropyTerms {
+    /// c_H: the bonus, `− c_H · H` per token.
+    pub coef: f64,
+    /// (τ_low, τ_high): the band of SPINE's penalty.
+    pub band: (f64, f64),
+    /// (λ_low, λ_high): `λ_low·[τ_low − H]₊ + λ_high·[H − τ_high]₊` per token; (0, 0) is off.
+    pub band_coef: (f64, f64),
+}
+
+impl EntropyTerms {
+    /// Whether any term is on (the entropy is then computed with gradient).
+    pub fn active(&self) -> bool {
+        self.coef != 0.0 || self.band_coef != (0.0, 0.0)
+    }
+
+    /// The per-token entropy terms to add to the loss.
+    fn per_token(&self, h: Tensor<2>) -> Tensor<2> {
+        let (low, high) = self.band;
+        let (l_low, l_high) = self.band_coef;
+        let below = h.clone().neg().add_scalar(low).clamp_min(0.0);
+        let above = h.clone().sub_scalar(high).clamp_min(0.0);
+        h.mul_scalar(-self.coef) + below.mul_scalar(l_low) + above.mul_scalar(l_high)
+    }
+}
+
 /// The clipped policy-gradient settings of a stage.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PolicyLoss {
@@ -115,6 +163,10 @@ pub struct PolicyLoss {
     pub kl: f64,
     /// The KL estimator.
     pub estimator: KlEstimator,
+    /// Token or sequence (GSPO) importance ratios.
+    pub importance: Importance,
+    /// Entropy bonus and band.
+    pub entropy: EntropyTerms,
 }
 
 /// The loss of one minibatch and what to log about it.
@@ -126,6 +178,8 @@ pub struct LossParts {
     pub kl: Tensor<1>,
     /// Fraction of valid tokens whose ratio was clipped.
     pub clip_fraction: Tensor<1>,
+    /// Masked token mean of the policy's entropy (0 when not computed).
+    pub entropy: Tensor<1>,
 }
 
 /// Per-token KL estimate from the policy's and the reference's log-probs.
@@ -142,9 +196,11 @@ pub fn kl_estimate(logp: Tensor<2>, ref_logp: Tensor<2>, estimator: KlEstimator)
 }
 
 impl PolicyLoss {
-    /// The loss Σ weights · (pg + β·KL) over tokens `[sequences, tokens]`.
-    /// `weights` come from [`aggregation_weights`] (zero off the mask);
-    /// `old` and `reference` carry no gradient.
+    /// The loss Σ weights · (pg + β·KL + entropy terms) over tokens
+    /// `[sequences, tokens]`. `weights` come from [`aggregation_weights`]
+    /// (zero off the mask); `old` and `reference` carry no gradient;
+    /// `entropy` is the policy's per-token entropy (needed when
+    /// [`EntropyTerms::active`]).
     pub fn compute(
         &self,
         logp: Tensor<2>,
@@ -152,8 +208,21 @@ impl PolicyLoss {
         reference: Option<Tensor<2>>,
         advantages: Tensor<2>,
         weights: Tensor<2>,
+        entropy: Option<Tensor<2>>,
     ) -> LossParts {
-        let ratio = (logp.clone() - old).exp();
+        let valid = weights.clone().greater_elem(0.0).float();
+        let ratio = match self.importance {
+            Importance::Token => (logp.clone() - old).exp(),
+            Importance::Sequence => {
+                let [rows, tokens] = logp.dims();
+                let d = (logp.clone() - old) * valid.clone();
+                let count = valid.clone().sum_dim(1).clamp_min(1.0);
+                (d.sum_dim(1) / count)
+                    .exp()
+                    .repeat_dim(1, tokens)
+                    .reshape([rows, tokens])
+            }
+        };
         let unclipped = advantages.clone().neg() * ratio.clone();
         let bounded = ratio
             .clone()
@@ -167,8 +236,19 @@ impl PolicyLoss {
             let capped = pg.clone().min_pair(cap);
             pg = pg.mask_where(advantages.lower_elem(0.0), capped);
         }
-        let valid = weights.clone().greater_elem(0.0).float();
         let tokens = valid.clone().sum().clamp_min(1.0);
+        let (pg, entropy_mean) = match entropy {
+            Some(h) => {
+                let mean = (h.clone().detach() * valid.clone()).sum() / tokens.clone();
+                let terms = if self.entropy.active() {
+                    pg + self.entropy.per_token(h)
+                } else {
+                    pg
+                };
+                (terms, mean)
+            }
+            None => (pg, Tensor::zeros([1], &weights.device())),
+        };
         let (per_token, kl) = match reference {
             Some(r) if self.kl > 0.0 => {
                 let kl = kl_estimate(logp, r, self.estimator);
@@ -181,6 +261,7 @@ impl PolicyLoss {
             loss: (per_token * weights).sum(),
             kl,
             clip_fraction: (was_clipped * valid).sum() / tokens,
+            entropy: entropy_mean,
         }
     }
 }
@@ -188,13 +269,38 @@ impl PolicyLoss {
 /// Log-probability of each target token `[sequences, tokens]` under logits
 /// `[sequences, tokens, vocab]` divided by `temperature`.
 pub fn token_logprobs(logits: Tensor<3>, targets: Tensor<2, Int>, temperature: f64) -> Tensor<2> {
+    gather_targets(log_probs(logits, temperature), targets)
+}
+
+/// Log-probabilities over the vocabulary, `[sequences, tokens, vocab]`.
+pub fn log_probs(logits: Tensor<3>, temperature: f64) -> Tensor<3> {
     let logits = if temperature > 0.0 && temperature != 1.0 {
         logits.div_scalar(temperature)
     } else {
         logits
     };
     log_softmax(logits, 2)
-        .gather(2, targets.unsqueeze_dim::<3>(2))
+}
+
+/// The target tokens' entries of full log-probabilities.
+pub fn gather_targets(logp: Tensor<3>, targets: Tensor<2, Int>) -> Tensor<2> {
+    logp.gather(2, targets.unsqueeze_dim::<3>(2))
+        .squeeze_dim::<2>(2)
+}
+
+/// Entropy of each position's distribution, `−Σ_v p log p`: `[sequences, tokens]`.
+pub fn entropy(logp: Tensor<3>) -> Tensor<2> {
+    (logp.clone().exp() * logp)
+        .sum_dim(2)
+        .squeeze_dim::<2>(2)
+        .neg()
+}
+
+/// Forward KL(π_ref ‖ π_θ) per position over the full vocabulary (ASFT):
+/// `Σ_v p_ref (log p_ref − log p_θ)`, `[sequences, tokens]`.
+pub fn full_kl(reference_logp: Tensor<3>, logp: Tensor<3>) -> Tensor<2> {
+    (reference_logp.clone().exp() * (reference_logp - logp))
+        .sum_dim(2)
         .squeeze_dim::<2>(2)
 }
 
@@ -233,6 +339,12 @@ mod tests {
         dual_clip: 3.0,
         kl: 0.0,
         estimator: KlEstimator::K3,
+        importance: Importance::Token,
+        entropy: EntropyTerms {
+            coef: 0.0,
+            band: (0.0, 0.0),
+            band_coef: (0.0, 0.0),
+        },
     };
 
     /// Ratios 1.5, 0.5 | 5, 0.9 with advantages 1, −1 | −1, 2:
@@ -254,7 +366,7 @@ mod tests {
         let (new, old, adv) = case(&device);
         let all = aggregation_weights(&[true; 4], 2, LossAgg::TokenMean, 0);
         let w = Tensor::from_data(TensorData::new(all, [2, 2]), &device);
-        let parts = PPO.compute(new.clone(), old.clone(), None, adv.clone(), w.clone());
+        let parts = PPO.compute(new.clone(), old.clone(), None, adv.clone(), w.clone(), None);
         // (−1.2 + 0.8 + 3 − 1.8) / 4
         assert!(close(scalar(parts.loss), 0.2));
         assert!(close(scalar(parts.clip_fraction), 0.5));
@@ -262,7 +374,7 @@ mod tests {
             dual_clip: 0.0,
             ..PPO
         };
-        let parts = no_dual.compute(new, old, None, adv, w);
+        let parts = no_dual.compute(new, old, None, adv, w, None);
         assert!(close(scalar(parts.loss), (-1.2 + 0.8 + 5.0 - 1.8) / 4.0));
     }
 
@@ -277,7 +389,7 @@ mod tests {
         let w = aggregation_weights(&[true, false, false, false], 2, LossAgg::TokenMean, 0);
         let w = Tensor::from_data(TensorData::new(w, [2, 2]), &device);
         assert!(close(
-            scalar(dapo.compute(new, old, None, adv, w).loss),
+            scalar(dapo.compute(new, old, None, adv, w, None).loss),
             -1.28
         ));
     }
@@ -297,7 +409,7 @@ mod tests {
             let (new, old, adv) = case(&device);
             let w = aggregation_weights(&mask, 2, agg, 4);
             let w = Tensor::from_data(TensorData::new(w, [2, 2]), &device);
-            let got = scalar(PPO.compute(new, old, None, adv, w).loss);
+            let got = scalar(PPO.compute(new, old, None, adv, w, None).loss);
             assert!(close(got, want), "{agg:?}: {got} != {want}");
         }
         // A sequence with no valid token is not counted.
@@ -319,7 +431,7 @@ mod tests {
             let (new, old, adv) = case(&device);
             let whole = Tensor::from_data(TensorData::new(rows.concat(), [2, 2]), &device);
             let full = scalar(
-                PPO.compute(new.clone(), old.clone(), None, adv.clone(), whole)
+                PPO.compute(new.clone(), old.clone(), None, adv.clone(), whole, None)
                     .loss,
             );
             let mut parts = 0.0;
@@ -333,6 +445,7 @@ mod tests {
                         None,
                         pick(adv.clone()),
                         w,
+                        None,
                     )
                     .loss,
                 );
@@ -369,7 +482,7 @@ mod tests {
         let w = Tensor::from_data(TensorData::new(w, [2, 2]), &device);
         let zeros = t2(&[[0.0, 0.0], [0.0, 0.0]], &device);
         let with_kl = PolicyLoss { kl: 0.1, ..PPO };
-        let parts = with_kl.compute(logp.clone(), logp, Some(reference), zeros, w);
+        let parts = with_kl.compute(logp.clone(), logp, Some(reference), zeros, w, None);
         let mean_kl = (2.0 - ln2 - 1.0) / 2.0;
         assert!(close(scalar(parts.kl), mean_kl));
         assert!(close(scalar(parts.loss), 0.1 * mean_kl));
@@ -390,5 +503,62 @@ mod tests {
         // −(ln ½ + ln ¾)/2
         let want = -(0.5f64.ln() + 0.75f64.ln()) / 2.0;
         assert!(close(scalar(sft_loss(logp, w)), want));
+    }
+
+    #[test]
+    fn gspo_shares_one_clipped_sequence_ratio_across_a_sequence() {
+        let device = backend::plain();
+        // Row 0 log-ratios ln 1.5 and ln 0.5: the sequence ratio is
+        // exp((ln 1.5 + ln 0.5) / 2) = sqrt(0.75) ≈ 0.866, inside [0.8, 1.2].
+        let (new, old, _) = case(&device);
+        let adv = t2(&[[1.0, 1.0], [0.0, 0.0]], &device);
+        let gspo = PolicyLoss {
+            importance: Importance::Sequence,
+            dual_clip: 0.0,
+            ..PPO
+        };
+        let w = aggregation_weights(&[true, true, false, false], 2, LossAgg::SeqMeanTokenMean, 0);
+        let w = Tensor::from_data(TensorData::new(w, [2, 2]), &device);
+        let got = scalar(gspo.compute(new, old, None, adv, w, None).loss);
+        assert!(close(got, -(0.75f64.sqrt())), "{got}");
+    }
+
+    #[test]
+    fn entropy_bonus_and_band_match_hand_computed_values() {
+        let device = backend::plain();
+        // Uniform over 4 tokens: H = ln 4 ≈ 1.386 at every position.
+        let logits = Tensor::<3>::zeros([1, 2, 4], &device);
+        let h = entropy(log_probs(logits, 1.0));
+        let hv = scalar(h.clone().mean());
+        assert!(close(hv, 4f64.ln()), "{hv}");
+        let zeros = t2(&[[0.0, 0.0], [0.0, 0.0]], &device).slice([0..1, 0..2]);
+        let w = Tensor::from_data(TensorData::new(vec![0.5f32, 0.5], [1, 2]), &device);
+        let with = PolicyLoss {
+            entropy: EntropyTerms {
+                coef: 0.1,
+                band: (0.5, 1.0),
+                band_coef: (2.0, 3.0),
+            },
+            ..PPO
+        };
+        let parts = with.compute(zeros.clone(), zeros.clone(), None, zeros, w, Some(h));
+        // −0.1·H + 3·(H − 1): the bonus, and the penalty above the band.
+        let want = -0.1 * 4f64.ln() + 3.0 * (4f64.ln() - 1.0);
+        assert!(close(scalar(parts.loss), want), "{}", want);
+        assert!(close(scalar(parts.entropy), 4f64.ln()));
+    }
+
+    #[test]
+    fn full_kl_is_zero_for_equal_distributions_and_matches_by_hand() {
+        let device = backend::plain();
+        let a = log_probs(Tensor::<3>::zeros([1, 1, 2], &device), 1.0);
+        assert!(close(scalar(full_kl(a.clone(), a.clone()).sum()), 0.0));
+        // p_ref = (0.5, 0.5), p_θ = (0.8, 0.2): KL = 0.5 ln(0.5/0.8) + 0.5 ln(0.5/0.2).
+        let q = Tensor::from_data(
+            TensorData::new(vec![0.8f32.ln(), 0.2f32.ln()], [1, 1, 2]),
+            &device,
+        );
+        let want = 0.5 * (0.5f64 / 0.8).ln() + 0.5 * (0.5f64 / 0.2).ln();
+        assert!(close(scalar(full_kl(a, q).sum()), want));
     }
 }

@@ -1,35 +1,82 @@
 //! The run directory: `metrics.jsonl` (one JSON line per step, no
-//! wall-clock values, so the same recipe and seed give the same file) and
-//! `rollouts.jsonl` (the replay schema, `rlr_reward::replay::Row`).
+//! wall-clock values, so the same recipe and seed give the same file),
+//! `rollouts.jsonl` (the replay schema, `rlr_reward::replay::Row`),
+//! `timings.jsonl` (wall-clock seconds and tokens/s per step), the resolved
+//! `recipe.rlr`, `manifest.toml` and `checkpoint/`.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use rlr_reward::replay::Row;
 
+/// An append-only log file that knows its length (checkpoints record it).
+struct Log {
+    name: &'static str,
+    file: BufWriter<File>,
+    len: u64,
+}
+
+impl Log {
+    fn open(dir: &Path, name: &'static str, fresh: bool) -> Result<Log, String> {
+        let path = dir.join(name);
+        let file = if fresh {
+            File::create(&path)
+        } else {
+            OpenOptions::new().append(true).create(true).open(&path)
+        }
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        let len = file
+            .metadata()
+            .map_err(|e| format!("{}: {e}", path.display()))?
+            .len();
+        Ok(Log {
+            name,
+            file: BufWriter::new(file),
+            len,
+        })
+    }
+
+    /// Appends lines and flushes, so a killed run loses at most this write.
+    fn lines(&mut self, lines: &[String]) -> Result<(), String> {
+        for line in lines {
+            writeln!(self.file, "{line}").map_err(|e| format!("writing {}: {e}", self.name))?;
+            self.len += line.len() as u64 + 1;
+        }
+        self.file
+            .flush()
+            .map_err(|e| format!("writing {}: {e}", self.name))
+    }
+}
+
 /// Open writers of a run directory.
 pub struct RunDir {
     path: PathBuf,
-    metrics: BufWriter<File>,
-    rollouts: BufWriter<File>,
+    metrics: Log,
+    rollouts: Log,
+    timings: Log,
 }
 
 impl RunDir {
     /// Creates (or empties) the run files in `path`, creating the folder.
     pub fn create(path: &Path) -> Result<RunDir, String> {
+        Self::open(path, true)
+    }
+
+    /// Opens the run files of `path` for appending (resuming a run, after
+    /// the logs were cut back to the checkpoint).
+    pub fn append(path: &Path) -> Result<RunDir, String> {
+        Self::open(path, false)
+    }
+
+    fn open(path: &Path, fresh: bool) -> Result<RunDir, String> {
         std::fs::create_dir_all(path)
             .map_err(|e| format!("cannot create run directory {}: {e}", path.display()))?;
-        let open = |name: &str| {
-            let p = path.join(name);
-            File::create(&p)
-                .map(BufWriter::new)
-                .map_err(|e| format!("cannot write {}: {e}", p.display()))
-        };
         Ok(RunDir {
             path: path.to_path_buf(),
-            metrics: open("metrics.jsonl")?,
-            rollouts: open("rollouts.jsonl")?,
+            metrics: Log::open(path, "metrics.jsonl", fresh)?,
+            rollouts: Log::open(path, "rollouts.jsonl", fresh)?,
+            timings: Log::open(path, "timings.jsonl", fresh)?,
         })
     }
 
@@ -38,23 +85,33 @@ impl RunDir {
         &self.path
     }
 
+    /// Bytes written to `metrics.jsonl` and `rollouts.jsonl` so far.
+    pub fn lengths(&self) -> (u64, u64) {
+        (self.metrics.len, self.rollouts.len)
+    }
+
+    /// Writes a file of the run (the resolved recipe).
+    pub fn write(&self, name: &str, text: &str) -> Result<(), String> {
+        let path = self.path.join(name);
+        std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    }
+
     /// Appends one step's metrics line.
     pub fn metrics(&mut self, line: &serde_json::Value) -> Result<(), String> {
-        writeln!(self.metrics, "{line}")
-            .and_then(|()| self.metrics.flush())
-            .map_err(|e| format!("writing metrics.jsonl: {e}"))
+        self.metrics.lines(&[line.to_string()])
+    }
+
+    /// Appends one step's timings line.
+    pub fn timings(&mut self, line: &serde_json::Value) -> Result<(), String> {
+        self.timings.lines(&[line.to_string()])
     }
 
     /// Appends rollouts.
     pub fn rollouts(&mut self, rows: &[Row]) -> Result<(), String> {
-        for row in rows {
-            let line =
-                serde_json::to_string(row).map_err(|e| format!("encoding a rollout: {e}"))?;
-            writeln!(self.rollouts, "{line}")
-                .map_err(|e| format!("writing rollouts.jsonl: {e}"))?;
-        }
-        self.rollouts
-            .flush()
-            .map_err(|e| format!("writing rollouts.jsonl: {e}"))
+        let lines = rows
+            .iter()
+            .map(|row| serde_json::to_string(row).map_err(|e| format!("encoding a rollout: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.rollouts.lines(&lines)
     }
 }

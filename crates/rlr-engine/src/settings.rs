@@ -4,8 +4,19 @@
 
 use rlr_lang::ir::{Const, Stage};
 
-use crate::loss::{KlEstimator, LossAgg, PolicyLoss};
+use crate::loss::{EntropyTerms, Importance, KlEstimator, LossAgg, PolicyLoss};
 use crate::sample::Sampling;
+
+/// How a stage's KL reference moves (`kl_anchor`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Anchor {
+    /// The policy as the stage started.
+    Frozen,
+    /// Reset to the current policy every N steps (0: never).
+    Reset(u64),
+    /// π_ref ← (1 − rate)·π_ref + rate·π_θ after every step.
+    Ema(f64),
+}
 
 /// Typed access to one stage's settings.
 pub struct Settings<'a> {
@@ -115,7 +126,52 @@ impl<'a> Settings<'a> {
             kl: self.real("kl")?,
             estimator: KlEstimator::parse(self.text("kl_estimator")?)
                 .map_err(|e| format!("stage `{}`: {e}", self.stage.name))?,
+            importance: match self.stage.settings.get("importance") {
+                None => Importance::Token,
+                Some(_) => Importance::parse(self.text("importance")?)
+                    .map_err(|e| format!("stage `{}`: {e}", self.stage.name))?,
+            },
+            entropy: EntropyTerms {
+                coef: self.real_or("entropy_coef", 0.0)?,
+                band: self.pair_or("entropy_band", (0.0, 0.0))?,
+                band_coef: self.pair_or("entropy_band_coef", (0.0, 0.0))?,
+            },
         })
+    }
+
+    /// A pair setting, or `default` when absent.
+    pub fn pair_or(&self, name: &str, default: (f64, f64)) -> Result<(f64, f64), String> {
+        match self.stage.settings.get(name) {
+            None => Ok(default),
+            Some(_) => self.pair(name),
+        }
+    }
+
+    /// The reference policy's schedule (`kl_anchor`, `anchor_every`, `anchor_rate`).
+    pub fn anchor(&self) -> Result<Anchor, String> {
+        let kind = match self.stage.settings.get("kl_anchor") {
+            None => "frozen",
+            Some(_) => self.text("kl_anchor")?,
+        };
+        Ok(match kind {
+            "frozen" => Anchor::Frozen,
+            "reset" => Anchor::Reset(self.count_or("anchor_every", 0)? as u64),
+            "ema" => Anchor::Ema(self.real_or("anchor_rate", 0.01)?),
+            other => {
+                return Err(format!(
+                    "stage `{}`: unknown kl_anchor `{other}`",
+                    self.stage.name
+                ));
+            }
+        })
+    }
+
+    /// SFT token weighting (`weighting`).
+    pub fn weighting(&self) -> Result<&'a str, String> {
+        match self.stage.settings.get("weighting") {
+            None => Ok("none"),
+            Some(_) => self.text("weighting"),
+        }
     }
 
     /// The loss aggregation of an RL stage.
@@ -128,24 +184,9 @@ impl<'a> Settings<'a> {
     /// engine does not do yet, so nothing is silently ignored.
     pub fn refuse_unsupported(&self) -> Result<(), String> {
         let name = &self.stage.name;
-        let nonzero = |s: &str| self.real_or(s, 0.0).map(|x| x != 0.0);
         let mut missing = Vec::new();
-        if nonzero("entropy_coef")? {
-            missing.push("entropy_coef");
-        }
-        if self.stage.settings.contains_key("entropy_band_coef")
-            && self.pair("entropy_band_coef")? != (0.0, 0.0)
-        {
-            missing.push("entropy_band_coef");
-        }
         if self.stage.settings.contains_key("kl_in") && self.text("kl_in")? != "loss" {
             missing.push("kl_in = \"reward\"");
-        }
-        if self.stage.settings.contains_key("kl_anchor") && self.text("kl_anchor")? != "frozen" {
-            missing.push("kl_anchor other than \"frozen\"");
-        }
-        if self.stage.settings.contains_key("importance") && self.text("importance")? != "token" {
-            missing.push("importance = \"sequence\"");
         }
         if self.count_or("turns", 1)? > 1 {
             missing.push("turns > 1");
@@ -156,14 +197,8 @@ impl<'a> Settings<'a> {
         if self.count_or("max_rounds", 1)? > 1 {
             missing.push("max_rounds > 1");
         }
-        if self.stage.kind == "sft" && nonzero("kl")? {
-            missing.push("kl in an SFT stage");
-        }
         if !self.stage.branches.is_empty() {
             missing.push("branches");
-        }
-        if self.stage.settings.contains_key("weighting") && self.text("weighting")? != "none" {
-            missing.push("SFT weighting");
         }
         if missing.is_empty() {
             Ok(())

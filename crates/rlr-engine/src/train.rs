@@ -22,13 +22,20 @@ use rlr_tasks::{Split, Task};
 use serde_json::{Value, json};
 
 use crate::backend;
+use crate::checkpoint::{self, Position, Saved};
 use crate::grad_clip::clip_global_norm;
 use crate::heldout;
-use crate::loss::{aggregation_weights, row_weights, sft_loss, token_logprobs};
+use crate::loss::{
+    aggregation_weights, entropy, full_kl, gather_targets, log_probs, row_weights, sft_loss,
+    token_logprobs,
+};
+use crate::manifest::{self, Manifest, RecipeText};
 use crate::model::{Gpt, GptSpec};
 use crate::pack::{Sequence, encode_prompt, pack};
+use crate::progress::{Clock, Progress};
 use crate::rundir::RunDir;
 use crate::sample::{Generated, generate};
+use crate::settings::Anchor;
 use crate::settings::Settings;
 use crate::tokenizer::{CharTokenizer, EOS};
 
@@ -36,12 +43,19 @@ use crate::tokenizer::{CharTokenizer, EOS};
 pub struct RunOptions<'a> {
     /// The run directory.
     pub out: PathBuf,
-    /// Print a progress line every this many steps (0 = never).
-    pub progress_every: u64,
+    /// The recipe's text as compiled (saved as `recipe.rlr`, hashed into the manifest).
+    pub recipe: RecipeText,
+    /// Continue the run in `out` from its checkpoint instead of starting afresh.
+    pub resume: bool,
+    /// Write a checkpoint every this many steps (and at the end of every stage; 0 = only then).
+    pub checkpoint_every: u64,
+    /// Stop (as if killed) after this many steps of the whole run, before
+    /// their checkpoint: how the tests prove that resuming is exact.
+    pub stop_after: Option<u64>,
     /// Reads data files named by tasks (relative to the recipe).
     pub read: &'a dyn Fn(&str) -> Result<String, String>,
-    /// Where progress lines go (stderr in the CLI).
-    pub progress: &'a mut dyn FnMut(&str),
+    /// Called after every step (the CLI draws its progress bar from it).
+    pub progress: &'a mut dyn FnMut(&Progress<'_>),
 }
 
 /// Rollouts per forward/backward pass: a minibatch larger than this is
@@ -52,26 +66,51 @@ const MICRO: usize = 32;
 /// What a run ended with.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
-    /// Held-out accuracy at the end of each stage, in order.
-    pub stages: Vec<(String, f64)>,
+    /// Held-out accuracy at the end of each stage, in order (`None` when
+    /// the stage evaluated nothing).
+    pub stages: Vec<(String, Option<f64>)>,
+}
+
+/// Where a stage starts: its first step, or a checkpoint inside it.
+#[derive(Default)]
+struct Resume {
+    step: u64,
+    updates: u64,
+    accuracy: Option<f64>,
+    optimizer: Option<burn::optim::OptimizerRecord>,
+    reference: Option<burn::store::ModuleRecord>,
+    reward_state: State,
+}
+
+/// The run as a whole: what a checkpoint must hold besides the stage's own state.
+struct Whole<'a> {
+    program: &'a Program,
+    dir: RunDir,
+    opts: RunOptions<'a>,
+    rng: ChaCha8Rng,
+    recipe_hash: String,
+    /// Models not being trained by the current stage.
+    models: BTreeMap<String, Gpt>,
+    /// Next train problem of each task.
+    next: BTreeMap<String, u64>,
+    /// Stages finished.
+    finished: Vec<(String, Option<f64>)>,
+    /// Steps run by this process (for `stop_after`).
+    steps_run: u64,
 }
 
 /// One stage's shared context.
-struct Cx<'a, 'o> {
-    program: &'a Program,
+struct Cx<'a, 'w> {
+    whole: &'w mut Whole<'a>,
     stage: &'a Stage,
+    index: usize,
     task: Arc<dyn Task>,
     device: Device,
     plain: Device,
-    dir: &'a mut RunDir,
-    opts: &'a mut RunOptions<'o>,
-    rng: &'a mut ChaCha8Rng,
-    /// Next train problem of this stage's task.
-    next: &'a mut u64,
 }
 
-/// Runs every stage of `program`.
-pub fn run(program: &Program, mut opts: RunOptions<'_>) -> Result<Summary, String> {
+/// Runs every stage of `program`, or resumes the run in `opts.out`.
+pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, String> {
     let seed = program.seed();
     let device = backend::device();
     let plain = backend::plain();
@@ -80,51 +119,126 @@ pub fn run(program: &Program, mut opts: RunOptions<'_>) -> Result<Summary, Strin
     for stage in &program.stages {
         Settings::of(stage).refuse_unsupported()?;
     }
-    let mut dir = RunDir::create(&opts.out)?;
+    // Every task up front: a missing data file fails now, and the manifest
+    // records a hash of each file read.
+    let data = std::cell::RefCell::new(BTreeMap::new());
+    let read = |p: &str| {
+        let text = (opts.read)(p)?;
+        data.borrow_mut()
+            .insert(p.to_string(), manifest::sha256(text.as_bytes()));
+        Ok(text)
+    };
+    let mut tasks: BTreeMap<String, Arc<dyn Task>> = BTreeMap::new();
+    for stage in &program.stages {
+        if tasks.contains_key(&stage.task) {
+            continue;
+        }
+        let decl = program
+            .decl(&stage.task)
+            .ok_or_else(|| format!("stage `{}`: no task `{}`", stage.name, stage.task))?;
+        let t = rlr_tasks::build(decl, seed, &read)
+            .map_err(|e| format!("task `{}`: {e}", stage.task))?;
+        tasks.insert(stage.task.clone(), t);
+    }
+    let manifest = Manifest::new(program, &opts.recipe, data.into_inner());
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut models: BTreeMap<String, Gpt> = BTreeMap::new();
-    let mut tasks: BTreeMap<String, Arc<dyn Task>> = BTreeMap::new();
-    let mut next: BTreeMap<String, u64> = BTreeMap::new();
-    let mut summary = Summary::default();
-    for stage in &program.stages {
-        let model = match models.remove(&stage.model) {
+    let mut next = BTreeMap::new();
+    let mut finished = Vec::new();
+    let mut first = 0;
+    let mut resume = None;
+    let dir = if opts.resume {
+        let before = Manifest::read(&opts.out)?;
+        if let Some(why) = manifest.mismatch(&before) {
+            return Err(format!(
+                "cannot resume {}: {why}; resuming would not continue the same run",
+                opts.out.display()
+            ));
+        }
+        let loaded = checkpoint::load(&opts.out)?;
+        let p = loaded.position;
+        if p.recipe_hash != manifest.recipe_sha256 {
+            return Err(format!(
+                "cannot resume {}: its checkpoint belongs to another recipe",
+                opts.out.display()
+            ));
+        }
+        checkpoint::truncate(&opts.out.join("metrics.jsonl"), p.metrics_bytes)?;
+        checkpoint::truncate(&opts.out.join("rollouts.jsonl"), p.rollouts_bytes)?;
+        let word: u128 = p
+            .rng_word_pos
+            .parse()
+            .map_err(|_| format!("checkpoint: bad RNG position `{}`", p.rng_word_pos))?;
+        rng.set_word_pos(word);
+        for (name, record) in loaded.models {
+            let fresh = build_model(program, &name, seed, &device)?;
+            let model = checkpoint::restore(fresh, record, &format!("model `{name}`"))?;
+            models.insert(name, model);
+        }
+        next = p.next;
+        finished = p.finished;
+        first = p.stage;
+        tracing::info!(stage = %p.stage_name, step = p.step, "resuming");
+        resume = Some(Resume {
+            step: p.step,
+            updates: p.updates,
+            accuracy: p.accuracy,
+            optimizer: loaded.optimizer,
+            reference: loaded.reference,
+            reward_state: p.reward_state,
+        });
+        RunDir::append(&opts.out)?
+    } else {
+        let dir = RunDir::create(&opts.out)?;
+        // A fresh run in an old run's folder must not be resumable from
+        // the old run's checkpoint.
+        checkpoint::remove(&opts.out)?;
+        dir.write("recipe.rlr", &opts.recipe.text)?;
+        manifest.write(&opts.out)?;
+        dir
+    };
+    let mut whole = Whole {
+        program,
+        dir,
+        opts,
+        rng,
+        recipe_hash: manifest.recipe_sha256.clone(),
+        models,
+        next,
+        finished,
+        steps_run: 0,
+    };
+    for (index, stage) in program.stages.iter().enumerate().skip(first) {
+        let model = match whole.models.remove(&stage.model) {
             Some(m) => m,
             None => build_model(program, &stage.model, seed, &device)?,
         };
-        let task = match tasks.get(&stage.task) {
-            Some(t) => t.clone(),
-            None => {
-                let decl = program
-                    .decl(&stage.task)
-                    .ok_or_else(|| format!("stage `{}`: no task `{}`", stage.name, stage.task))?;
-                let t = rlr_tasks::build(decl, seed, opts.read)
-                    .map_err(|e| format!("task `{}`: {e}", stage.task))?;
-                tasks.insert(stage.task.clone(), t.clone());
-                t
-            }
-        };
-        let mut counter = next.get(&stage.task).copied().unwrap_or(0);
+        let task = tasks
+            .get(&stage.task)
+            .cloned()
+            .ok_or_else(|| format!("stage `{}`: no task `{}`", stage.name, stage.task))?;
+        tracing::info!(stage = %stage.name, kind = %stage.kind, "stage starts");
         let mut cx = Cx {
-            program,
+            whole: &mut whole,
             stage,
+            index,
             task,
             device: device.clone(),
             plain: plain.clone(),
-            dir: &mut dir,
-            opts: &mut opts,
-            rng: &mut rng,
-            next: &mut counter,
         };
+        let start = resume.take().unwrap_or_default();
         let (model, accuracy) = if stage.kind == "sft" {
-            sft_stage(&mut cx, model)?
+            sft_stage(&mut cx, model, start)?
         } else {
-            rl_stage(&mut cx, model)?
+            rl_stage(&mut cx, model, start)?
         };
-        next.insert(stage.task.clone(), counter);
-        summary.stages.push((stage.name.clone(), accuracy));
-        models.insert(stage.model.clone(), model);
+        tracing::info!(stage = %stage.name, ?accuracy, "stage ends");
+        whole.finished.push((stage.name.clone(), accuracy));
+        whole.models.insert(stage.model.clone(), model);
     }
-    Ok(summary)
+    Ok(Summary {
+        stages: whole.finished,
+    })
 }
 
 fn build_model(program: &Program, name: &str, seed: u64, device: &Device) -> Result<Gpt, String> {
@@ -190,12 +304,23 @@ fn host(t: Tensor<2>) -> Result<Vec<f32>, String> {
         .map_err(|e| format!("reading a tensor: {e:?}"))
 }
 
+/// What a step hands to [`Cx::finish_step`] for its checkpoint.
+struct StepState<'m> {
+    model: &'m Gpt,
+    optimizer: &'m ModuleOptimizer,
+    reference: Option<&'m Gpt>,
+    reward_state: Option<&'m State>,
+    updates: u64,
+    accuracy: Option<f64>,
+}
+
 impl Cx<'_, '_> {
     fn train_samples(&mut self, n: usize) -> Vec<rlr_tasks::Sample> {
+        let next = self.whole.next.entry(self.stage.task.clone()).or_insert(0);
         (0..n)
             .map(|_| {
-                let s = self.task.sample(Split::Train, *self.next);
-                *self.next += 1;
+                let s = self.task.sample(Split::Train, *next);
+                *next += 1;
                 s
             })
             .collect()
@@ -221,28 +346,109 @@ impl Cx<'_, '_> {
             s.count_or("max_tokens", 128)?,
             &self.plain,
         )?;
+        tracing::debug!(stage = %self.stage.name, step, accuracy = h.accuracy, "held-out evaluation");
         line["eval/accuracy"] = json!(h.accuracy);
         line["eval/length"] = json!(h.mean_length);
         Ok(Some(h.accuracy))
     }
 
-    fn progress(&mut self, step: u64, steps: u64, line: &Value) {
-        let every = self.opts.progress_every;
-        if every == 0 || (!step.is_multiple_of(every) && step != steps) {
-            return;
+    /// Everything after a step's update: its logs, the progress event, a
+    /// checkpoint when due, and the test hook that stops the run.
+    fn finish_step(
+        &mut self,
+        step: u64,
+        steps: u64,
+        line: &Value,
+        rows: &[Row],
+        mut clock: Clock,
+        state: StepState<'_>,
+    ) -> Result<(), String> {
+        self.whole.dir.metrics(line)?;
+        if !rows.is_empty() {
+            self.whole.dir.rollouts(rows)?;
         }
-        let mut text = format!("[{} {step}/{steps}]", self.stage.name);
-        for key in ["loss", "reward", "kl", "length", "eval/accuracy"] {
-            if let Some(v) = line.get(key).and_then(Value::as_f64) {
-                text.push_str(&format!(" {key} {v:.4}"));
-            }
+        self.whole.steps_run += 1;
+        if self
+            .whole
+            .opts
+            .stop_after
+            .is_some_and(|n| self.whole.steps_run >= n)
+        {
+            return Err(format!(
+                "stopped after {} steps (stop_after), before the checkpoint of `{}` step {step}",
+                self.whole.steps_run, self.stage.name
+            ));
         }
-        (self.opts.progress)(&text);
+        let every = self.whole.opts.checkpoint_every;
+        if step == steps || (every > 0 && step.is_multiple_of(every)) {
+            clock.time("checkpoint", || self.checkpoint(step, &state))?;
+        }
+        let mut timing = clock.line(&self.stage.name, step);
+        timing["resumed_run"] = json!(self.whole.opts.resume);
+        self.whole.dir.timings(&timing)?;
+        let event = Progress {
+            stage: &self.stage.name,
+            stage_index: (self.index, self.whole.program.stages.len()),
+            step,
+            steps,
+            metrics: line,
+            seconds: clock.seconds(),
+        };
+        (self.whole.opts.progress)(&event);
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, step: u64, state: &StepState<'_>) -> Result<(), String> {
+        let (metrics_bytes, rollouts_bytes) = self.whole.dir.lengths();
+        let position = Position {
+            recipe_hash: self.whole.recipe_hash.clone(),
+            stage: self.index,
+            stage_name: self.stage.name.clone(),
+            step,
+            updates: state.updates,
+            accuracy: state.accuracy,
+            finished: self.whole.finished.clone(),
+            next: self.whole.next.clone(),
+            rng_word_pos: self.whole.rng.get_word_pos().to_string(),
+            reward_state: state.reward_state.cloned().unwrap_or_default(),
+            metrics_bytes,
+            rollouts_bytes,
+        };
+        let mut models: Vec<(&str, &Gpt)> = self
+            .whole
+            .models
+            .iter()
+            .map(|(n, m)| (n.as_str(), m))
+            .collect();
+        models.push((self.stage.model.as_str(), state.model));
+        let saved = Saved {
+            models,
+            reference: state.reference,
+            optimizer: Some(state.optimizer),
+        };
+        checkpoint::save(self.whole.dir.path(), &position, &saved)?;
+        tracing::debug!(stage = %self.stage.name, step, "checkpoint written");
+        Ok(())
+    }
+
+    /// Re-seeds Burn's generator for this step (dropout), so that a resumed
+    /// run draws what an uninterrupted one would.
+    fn seed_step(&self, step: u64) {
+        let seed = self.whole.program.seed();
+        let mixed = seed
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add((self.index as u64) << 32)
+            .wrapping_add(step);
+        backend::seeded(&self.device, mixed, |_| ());
     }
 }
 
 /// Supervised fine-tuning on demonstrations.
-fn sft_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
+fn sft_stage(
+    cx: &mut Cx<'_, '_>,
+    mut model: Gpt,
+    start: Resume,
+) -> Result<(Gpt, Option<f64>), String> {
     let s = Settings::of(cx.stage);
     let steps = s.count("steps")? as u64;
     let batch = s.count("batch")?.max(1);
@@ -251,9 +457,22 @@ fn sft_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> 
     let max_tokens = s.count_or("max_tokens", 128)?;
     let grad_clip = s.real("grad_clip")?;
     let mut optim = optimizer(&s)?;
+    if let Some(record) = start.optimizer {
+        optim = optim.load_record(record);
+    }
+    let dft = matches!(s.weighting()?, "dft" | "asft");
+    let kl = s.real_or("kl", 0.0)?;
+    // ASFT's anchor: the model as the stage started, frozen.
+    let reference = match (kl > 0.0, start.reference) {
+        (false, _) => None,
+        (true, Some(record)) => Some(checkpoint::restore(model.clone(), record, "reference")?),
+        (true, None) => Some(model.clone()),
+    };
     let tokenizer = CharTokenizer;
-    let mut accuracy = f64::NAN;
-    for step in 1..=steps {
+    let mut accuracy = start.accuracy;
+    for step in start.step + 1..=steps {
+        let mut clock = Clock::start();
+        cx.seed_step(step);
         let samples = cx.train_samples(batch);
         let seqs: Vec<Sequence> = samples
             .iter()
@@ -271,25 +490,45 @@ fn sft_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> 
                 }
             })
             .collect();
-        let packed = pack(&seqs, &cx.device)?;
-        let ones: Vec<Vec<f32>> = packed.lens.iter().map(|&n| vec![1.0; n]).collect();
-        let mask: Vec<bool> = packed.spread(&ones).iter().map(|&x| x > 0.0).collect();
-        let weights = aggregation_weights(&mask, packed.time, crate::loss::LossAgg::TokenMean, 0);
-        let weights = packed.tensor(weights, &cx.device);
-        let logits = model.forward(packed.inputs.clone(), packed.mask.clone(), None);
-        let logp = token_logprobs(logits, packed.targets.clone(), 1.0);
-        let loss = sft_loss(logp, weights);
-        let loss_value = scalar(loss.clone())?;
-        if !loss_value.is_finite() {
-            return Err(format!(
-                "stage `{}` step {step}: the loss is {loss_value}",
-                cx.stage.name
-            ));
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        let (m, grad_norm) = update(model, &mut optim, grads, lr_at(lr, warmup, step), grad_clip);
+        let tokens: usize = seqs.iter().map(|q| q.response.len()).sum();
+        clock.trained_tokens = tokens;
+        let train = clock.time("train", || -> Result<_, String> {
+            let packed = pack(&seqs, &cx.device)?;
+            let ones: Vec<Vec<f32>> = packed.lens.iter().map(|&n| vec![1.0; n]).collect();
+            let mask: Vec<bool> = packed.spread(&ones).iter().map(|&x| x > 0.0).collect();
+            let weights =
+                aggregation_weights(&mask, packed.time, crate::loss::LossAgg::TokenMean, 0);
+            let weights = packed.tensor(weights, &cx.device);
+            let logits = model.forward(packed.inputs.clone(), packed.mask.clone(), None);
+            let full = log_probs(logits, 1.0);
+            let logp = gather_targets(full.clone(), packed.targets.clone());
+            // DFT/ASFT: each token weighted by its own detached probability.
+            let token_weights = if dft {
+                weights.clone() * logp.clone().detach().exp()
+            } else {
+                weights.clone()
+            };
+            let mut loss = sft_loss(logp, token_weights);
+            if let Some(r) = &reference {
+                let r_logits = r.forward(packed.inputs.clone(), packed.mask.clone(), None);
+                let r_full = log_probs(r_logits, 1.0).detach();
+                loss = loss + (full_kl(r_full, full) * weights).sum().mul_scalar(kl);
+            }
+            let loss_value = scalar(loss.clone())?;
+            if !loss_value.is_finite() {
+                return Err(format!(
+                    "stage `{}` step {step}: the loss is {loss_value}",
+                    cx.stage.name
+                ));
+            }
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            Ok((loss_value, grads, packed.lens.iter().sum::<usize>()))
+        });
+        let (loss_value, grads, tokens) = train?;
+        let (m, grad_norm) = clock.time("train", || {
+            update(model, &mut optim, grads, lr_at(lr, warmup, step), grad_clip)
+        });
         model = m;
-        let tokens: usize = packed.lens.iter().sum();
         let mut line = json!({
             "stage": cx.stage.name,
             "step": step,
@@ -297,11 +536,18 @@ fn sft_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> 
             "grad_norm": grad_norm,
             "length": tokens as f64 / seqs.len() as f64,
         });
-        if let Some(a) = cx.maybe_eval(&model, step, steps, &mut line)? {
-            accuracy = a;
+        if let Some(a) = clock.time("eval", || cx.maybe_eval(&model, step, steps, &mut line))? {
+            accuracy = Some(a);
         }
-        cx.dir.metrics(&line)?;
-        cx.progress(step, steps, &line);
+        let state = StepState {
+            model: &model,
+            optimizer: &optim,
+            reference: reference.as_ref(),
+            reward_state: None,
+            updates: step,
+            accuracy,
+        };
+        cx.finish_step(step, steps, &line, &[], clock, state)?;
     }
     Ok((model, accuracy))
 }
@@ -378,9 +624,30 @@ fn logprobs_of(
     Ok(out)
 }
 
+/// Whether a stage's reward graph reads the reference policy's log-probs
+/// (`kl_estimate`, or `ref_logprob` directly): the engine then keeps a
+/// reference even with `kl = 0`.
+fn reads_reference(stage: &Stage) -> bool {
+    use rlr_lang::ir::ExprKind;
+    let pred = |k: &ExprKind| match k {
+        ExprKind::Context(name) => *name == "ref_logprob",
+        ExprKind::Call { builtin, .. } => *builtin == "kl_estimate",
+        _ => false,
+    };
+    stage
+        .graph
+        .nodes
+        .iter()
+        .any(|n| n.expr.any(&pred) || n.fallback.as_ref().is_some_and(|f| f.any(&pred)))
+}
+
 /// A reinforcement-learning stage (GRPO, DAPO, Dr.GRPO, ...: the reward
 /// graph and the settings make the difference).
-fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
+fn rl_stage(
+    cx: &mut Cx<'_, '_>,
+    mut model: Gpt,
+    start: Resume,
+) -> Result<(Gpt, Option<f64>), String> {
     let s = Settings::of(cx.stage);
     let name = cx.stage.name.clone();
     let steps = s.count("steps")? as u64;
@@ -395,26 +662,78 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
     let agg = s.loss_agg()?;
     let grad_clip = s.real("grad_clip")?;
     let mut optim = optimizer(&s)?;
-    // The frozen reference: the policy as the stage starts.
-    let reference = (policy_loss.kl > 0.0).then(|| model.valid());
-    let mut state = State::default();
-    let seed = cx.program.seed();
-    let mut accuracy = f64::NAN;
-    let mut updates = 0u64;
-    for step in 1..=steps {
+    if let Some(record) = start.optimizer {
+        optim = optim.load_record(record);
+    }
+    // The frozen reference: the policy as the stage starts (from the
+    // checkpoint when resuming: the policy has moved since).
+    let anchor = s.anchor()?;
+    let graph_reads_reference = reads_reference(cx.stage);
+    let mut reference = match (
+        policy_loss.kl > 0.0 || graph_reads_reference,
+        start.reference,
+    ) {
+        (false, _) => None,
+        (true, Some(record)) => Some(checkpoint::restore(model.valid(), record, "reference")?),
+        (true, None) => Some(model.valid()),
+    };
+    let mut state = start.reward_state;
+    let seed = cx.whole.program.seed();
+    let mut accuracy = start.accuracy;
+    let mut updates = start.updates;
+    for step in start.step + 1..=steps {
+        let mut clock = Clock::start();
+        cx.seed_step(step);
         let samples = cx.train_samples(prompts);
         let policy = model.valid();
         let prompt_ids: Vec<Vec<u32>> = samples
             .iter()
             .flat_map(|smp| std::iter::repeat_n(encode_prompt(smp.prompt()), group))
             .collect();
-        let gens = generate(&policy, &prompt_ids, &sampling, cx.rng, &cx.plain)?;
+        let gens = clock.time("sample", || {
+            generate(
+                &policy,
+                &prompt_ids,
+                &sampling,
+                &mut cx.whole.rng,
+                &cx.plain,
+            )
+        })?;
+        clock.sampled_tokens = gens.iter().map(|g| g.tokens.len()).sum();
+        let seqs: Vec<Sequence> = prompt_ids
+            .iter()
+            .zip(&gens)
+            .map(|(p, g)| Sequence {
+                prompt: p.clone(),
+                response: g
+                    .tokens
+                    .iter()
+                    .copied()
+                    .chain(g.eos.then_some(EOS))
+                    .collect(),
+            })
+            .collect();
+        // The reference's log-probs, before the reward graph: `kl_estimate`
+        // nodes read them (KL in the reward), and the loss's KL term too.
+        let reference_lp = match &reference {
+            Some(r) => Some(clock.time("reference", || {
+                logprobs_of(r, &seqs, minibatch, sampling.temperature, &cx.plain)
+            })?),
+            None => None,
+        };
         let rollouts: Vec<Rollout> = gens
             .iter()
-            .map(|g| Rollout {
+            .enumerate()
+            .map(|(i, g)| Rollout {
                 text: g.text.clone(),
                 tokens: g.tokens.clone(),
                 logprob: g.logprob.clone(),
+                ref_logprob: reference_lp.as_ref().map_or_else(Vec::new, |r| {
+                    r[i].iter()
+                        .take(g.tokens.len())
+                        .map(|&x| f64::from(x))
+                        .collect()
+                }),
                 entropy: g.entropy.clone(),
                 truncated: g.truncated,
                 ..Rollout::default()
@@ -438,44 +757,26 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
             probes: None,
             before_rollout: false,
         };
-        let evaluation = rlr_reward::evaluate(cx.stage, &batch, &mut state, &options)
+        let evaluation = clock
+            .time("reward", || {
+                rlr_reward::evaluate(cx.stage, &batch, &mut state, &options)
+            })
             .map_err(|e| format!("stage `{name}` step {step}: reward graph: {e}"))?;
         let signals: Vec<Signal> = evaluation
             .objectives
             .iter()
             .map(|sig| per_rollout(cx.stage, sig, &gens))
             .collect::<Result<_, _>>()?;
-        let seqs: Vec<Sequence> = prompt_ids
-            .iter()
-            .zip(&gens)
-            .map(|(p, g)| Sequence {
-                prompt: p.clone(),
-                response: g
-                    .tokens
-                    .iter()
-                    .copied()
-                    .chain(g.eos.then_some(EOS))
-                    .collect(),
-            })
-            .collect();
         // π_old before any update of this step (later minibatches are
         // off-policy). With one update per step π_old is the current policy,
         // so its log-probs are the detached new ones: one forward saved.
+        let training = std::time::Instant::now();
+        clock.trained_tokens = epochs * seqs.iter().map(|q| q.response.len()).sum::<usize>();
         let on_policy = epochs == 1 && minibatch >= seqs.len();
         let old = if on_policy {
             Vec::new()
         } else {
             logprobs_of(&policy, &seqs, minibatch, sampling.temperature, &cx.plain)?
-        };
-        let reference_lp = match &reference {
-            Some(r) => Some(logprobs_of(
-                r,
-                &seqs,
-                minibatch,
-                sampling.temperature,
-                &cx.plain,
-            )?),
-            None => None,
         };
         let (mut loss_sum, mut kl_sum, mut clip_sum, mut norm_sum) = (0.0, 0.0, 0.0, 0.0);
         let mut passes = 0usize;
@@ -499,7 +800,9 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
                     let range = base + lo..base + lo + micro.len();
                     let packed = pack(micro, &cx.device)?;
                     let logits = model.forward(packed.inputs.clone(), packed.mask.clone(), None);
-                    let logp = token_logprobs(logits, packed.targets.clone(), sampling.temperature);
+                    let full = log_probs(logits, sampling.temperature);
+                    let logp = gather_targets(full.clone(), packed.targets.clone());
+                    let h = policy_loss.entropy.active().then(|| entropy(full));
                     let old_t = if on_policy {
                         logp.clone().detach()
                     } else {
@@ -513,8 +816,14 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
                         let adv = packed
                             .tensor(packed.spread(&sig.advantages[range.clone()]), &cx.device);
                         let w = packed.tensor(packed.spread(&w[lo..lo + micro.len()]), &cx.device);
-                        let parts =
-                            policy_loss.compute(logp.clone(), old_t.clone(), ref_t.clone(), adv, w);
+                        let parts = policy_loss.compute(
+                            logp.clone(),
+                            old_t.clone(),
+                            ref_t.clone(),
+                            adv,
+                            w,
+                            h.clone(),
+                        );
                         kl_sum += scalar(parts.kl)?;
                         clip_sum += scalar(parts.clip_fraction)?;
                         micro_terms += 1;
@@ -551,7 +860,22 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
                 norm_sum += norm;
             }
         }
+        clock.add("train", training.elapsed());
         state.commit();
+        // Move the KL reference (T1's periodic reset, or an EMA of the policy).
+        match anchor {
+            Anchor::Reset(every) if every > 0 && step.is_multiple_of(every) => {
+                if reference.is_some() {
+                    reference = Some(model.valid());
+                }
+            }
+            Anchor::Ema(rate) => {
+                if let Some(r) = reference.take() {
+                    reference = Some(crate::anchor::ema(r, &model.valid(), rate)?);
+                }
+            }
+            _ => {}
+        }
 
         let n = gens.len().max(1) as f64;
         let tokens: usize = gens.iter().map(|g| g.tokens.len()).sum();
@@ -575,10 +899,9 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
             "metrics": serde_json::to_value(&evaluation.metrics)
                 .map_err(|e| format!("encoding metrics: {e}"))?,
         });
-        if let Some(a) = cx.maybe_eval(&model, step, steps, &mut line)? {
-            accuracy = a;
+        if let Some(a) = clock.time("eval", || cx.maybe_eval(&model, step, steps, &mut line))? {
+            accuracy = Some(a);
         }
-        cx.dir.metrics(&line)?;
         let rows: Vec<Row> = batch
             .groups
             .iter()
@@ -595,8 +918,15 @@ fn rl_stage(cx: &mut Cx<'_, '_>, mut model: Gpt) -> Result<(Gpt, f64), String> {
                 })
             })
             .collect();
-        cx.dir.rollouts(&rows)?;
-        cx.progress(step, steps, &line);
+        let state = StepState {
+            model: &model,
+            optimizer: &optim,
+            reference: reference.as_ref(),
+            reward_state: Some(&state),
+            updates,
+            accuracy,
+        };
+        cx.finish_step(step, steps, &line, &rows, clock, state)?;
     }
     Ok((model, accuracy))
 }
@@ -631,20 +961,39 @@ stage rl = grpo(policy, train) {
         c.program.unwrap_or_else(|| panic!("{:?}", c.diagnostics))
     }
 
-    fn run_into(dir: &std::path::Path, text: &str) -> Result<(Summary, String, String), String> {
+    /// Runs `text` into `dir` (`resume`: from its checkpoint; `stop_after`:
+    /// stop as if killed) and returns the summary and the two logs.
+    fn run_with(
+        dir: &std::path::Path,
+        text: &str,
+        resume: bool,
+        stop_after: Option<u64>,
+        checkpoint_every: u64,
+    ) -> Result<(Summary, String, String), String> {
         let no_files = |p: &str| Err(format!("no file {p} in a test"));
-        let mut quiet = |_: &str| {};
+        let mut quiet = |_: &Progress<'_>| {};
         let summary = run(
             &compile(text),
             RunOptions {
                 out: dir.to_path_buf(),
-                progress_every: 0,
+                recipe: RecipeText {
+                    origin: "tiny.rlr".into(),
+                    text: text.into(),
+                    sets: Vec::new(),
+                },
+                resume,
+                checkpoint_every,
+                stop_after,
                 read: &no_files,
                 progress: &mut quiet,
             },
         )?;
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
         Ok((summary, read("metrics.jsonl"), read("rollouts.jsonl")))
+    }
+
+    fn run_into(dir: &std::path::Path, text: &str) -> Result<(Summary, String, String), String> {
+        run_with(dir, text, false, None, 0)
     }
 
     #[test]
@@ -689,11 +1038,92 @@ stage rl = grpo(policy, train) {
     }
 
     #[test]
+    fn a_run_stopped_anywhere_and_resumed_writes_the_same_files() {
+        let base = std::env::temp_dir().join(format!("rlr-engine-resume-{}", std::process::id()));
+        let whole =
+            run_with(&base.join("whole"), TINY, false, None, 1).unwrap_or_else(|e| panic!("{e}"));
+        // Stopped after steps 2 (inside SFT), 3 (its last step, before the
+        // stage's checkpoint) and 4 (inside RL, between checkpoints of every 2).
+        for (stop, every) in [(2, 1), (3, 1), (4, 2)] {
+            let dir = base.join(format!("stop{stop}"));
+            let err = run_with(&dir, TINY, false, Some(stop), every)
+                .err()
+                .unwrap_or_default();
+            assert!(err.contains("stopped after"), "{err}");
+            let resumed = run_with(&dir, TINY, true, None, every)
+                .unwrap_or_else(|e| panic!("resume after {stop}: {e}"));
+            assert_eq!(resumed.0, whole.0, "summary after a stop at {stop}");
+            assert_eq!(resumed.1, whole.1, "metrics.jsonl after a stop at {stop}");
+            assert_eq!(resumed.2, whole.2, "rollouts.jsonl after a stop at {stop}");
+        }
+        // Another recipe cannot resume this run.
+        let other = TINY.replace("seed = 3", "seed = 4");
+        let err = run_with(&base.join("stop4"), &other, true, None, 2)
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("changed since the run started"), "{err}");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
     fn unsupported_settings_are_refused_by_name() {
-        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  entropy_coef = 0.01");
+        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  kl_in = \"reward\"");
         let dir = std::env::temp_dir().join(format!("rlr-engine-refuse-{}", std::process::id()));
         let err = run_into(&dir, &text).err().unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(err.contains("entropy_coef"), "{err}");
+        assert!(err.contains("kl_in"), "{err}");
+    }
+
+    #[test]
+    fn gspo_entropy_terms_moving_anchors_and_asft_train_with_finite_losses() {
+        let variants = [
+            (
+                "importance",
+                "importance = \"sequence\"\n  entropy_coef = 0.01",
+            ),
+            (
+                "band",
+                "entropy_band = (0.5, 2.0)\n  entropy_band_coef = (0.1, 0.1)",
+            ),
+            ("ema", "kl_anchor = \"ema\"\n  anchor_rate = 0.5"),
+            ("reset", "kl_anchor = \"reset\"\n  anchor_every = 1"),
+        ];
+        let base = std::env::temp_dir().join(format!("rlr-engine-loss-{}", std::process::id()));
+        for (name, extra) in variants {
+            let text = TINY
+                .replace("kl = 0.04", &format!("kl = 0.04\n  {extra}"))
+                .replace("lr = 1e-2,", "lr = 1e-2, weighting = \"asft\", kl = 0.1,");
+            let (_, metrics, _) =
+                run_into(&base.join(name), &text).unwrap_or_else(|e| panic!("{name}: {e}"));
+            for line in metrics.lines() {
+                let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+                assert!(
+                    v["loss"].as_f64().is_some_and(f64::is_finite),
+                    "{name}: {line}"
+                );
+            }
+            // With an anchor that moves, KL is measured against something
+            // other than the starting policy; with reset every step it is
+            // the previous step's policy.
+            assert!(metrics.lines().count() == 5, "{name}");
+        }
+        // KL in the reward, written in the graph: the engine keeps a
+        // reference for it although `kl = 0`, and the penalty moves the reward.
+        let text = TINY.replace("kl = 0.04", "kl = 0").replace(
+            "reward { correct = exact(answer, sample.answer) }\n  optimize correct",
+            "reward {\n    correct = exact(answer, sample.answer)\n    \
+             kl_t = kl_estimate(estimator = \"k2\")\n    shaped = correct - 10 * sum(kl_t)\n  }\n  \
+             optimize shaped",
+        );
+        let (_, metrics, _) =
+            run_into(&base.join("kl_in_graph"), &text).unwrap_or_else(|e| panic!("{e}"));
+        let last: Value = metrics
+            .lines()
+            .last()
+            .and_then(|l| serde_json::from_str(l).ok())
+            .unwrap_or(Value::Null);
+        let kl = &last["metrics"]["nodes"]["kl_t"];
+        assert!(kl["mean"].as_f64().is_some_and(|m| m > 0.0), "{last}");
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

@@ -2,6 +2,7 @@
 //! diagnostic renderer, reading the recipe given on the command line and
 //! compiling it with diagnostics printed.
 
+pub mod bench;
 pub mod check;
 pub mod diff;
 pub mod explain;
@@ -33,6 +34,8 @@ pub struct Ctx<'a> {
     pub stderr: &'a mut dyn Write,
     /// How diagnostics are drawn.
     pub renderer: Renderer,
+    /// Whether standard error is a terminal (progress bars redraw in place).
+    pub terminal: bool,
 }
 
 impl Ctx<'_> {
@@ -85,12 +88,18 @@ impl Ctx<'_> {
                 warnings: 0,
             };
         };
+        self.compile_text(path, &name, &text)
+    }
+
+    /// Compiles `text`, shown as `name`, whose imports are relative to
+    /// `path` (`-`: the working directory), printing every diagnostic.
+    pub fn compile_text(&mut self, path: &str, name: &str, text: &str) -> Compiled {
         let mut loader = if path == "-" {
             FsLoader::new()
         } else {
-            FsLoader::with_root(&name, Path::new(path))
+            FsLoader::with_root(name, Path::new(path))
         };
-        let c = rlr_lang::compile(&name, &text, &mut loader);
+        let c = rlr_lang::compile(name, text, &mut loader);
         self.diagnostics(&c.sources, &c.diagnostics);
         let errors = c.diagnostics.iter().filter(|d| d.is_error()).count();
         Compiled {

@@ -1,8 +1,8 @@
-//! `rlr run FILE`: check the recipe, then train it with the engine
-//! (`rlr-engine`), writing `metrics.jsonl` and `rollouts.jsonl` to the run
-//! directory. `--set` and `--resume` are parsed but not supported yet.
+//! `rlr run FILE`: check the recipe (with `--set` overrides applied), then
+//! train it with the engine (`rlr-engine`), writing the run directory;
+//! `rlr run --resume DIR` continues a run from its last checkpoint.
 
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use clap::Args;
@@ -13,22 +13,28 @@ use crate::{EXIT_FAILED, EXIT_INPUT, EXIT_OK};
 /// Arguments of `rlr run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// The recipe to train (`-` reads standard input).
-    #[arg(value_name = "FILE")]
-    pub file: String,
-    /// Directory for logs and rollouts (default `runs/<recipe stem>`).
+    /// The recipe to train (`-` reads standard input); not with `--resume`.
+    #[arg(value_name = "FILE", required_unless_present = "resume")]
+    pub file: Option<String>,
+    /// Directory for the run's files (default `runs/<recipe stem>`).
     #[arg(long, value_name = "DIR")]
     pub out: Option<String>,
-    /// Override a recipe setting, e.g. `--set seed=3` (repeatable; not supported yet).
+    /// Override a recipe field: `seed=3`, `steps=50` (every stage with that
+    /// setting), `rl.lr=3e-4` (one stage), `policy.width=64` (a model or task
+    /// argument). Repeatable; checked like the recipe.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub set: Vec<(String, String)>,
-    /// Device to train on: `cpu` (the default; other devices are not supported yet).
+    /// Device to train on: `cpu` (the default build's only device).
     #[arg(long, value_name = "DEVICE")]
     pub device: Option<String>,
-    /// Resume from the checkpoints in this run directory (not supported yet).
-    #[arg(long, value_name = "DIR")]
+    /// Continue the run in DIR from its last checkpoint, with the recipe
+    /// and overrides it started with (DIR/recipe.rlr).
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["file", "set", "out"])]
     pub resume: Option<String>,
-    /// Print a progress line every this many steps.
+    /// Write a checkpoint every N steps (and at the end of every stage).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub checkpoint_every: u64,
+    /// Without a terminal, print a progress line every N steps (0: never).
     #[arg(long, value_name = "N", default_value_t = 10)]
     pub progress: u64,
 }
@@ -57,38 +63,41 @@ fn default_out(file: &str) -> PathBuf {
     Path::new("runs").join(stem)
 }
 
-/// Runs `rlr run`: exit 1 with diagnostics if the recipe is wrong, 2 if
-/// training fails, 0 when every stage finished.
+/// What to train: the recipe's origin, its text with overrides applied, the
+/// overrides and the run directory.
+struct Plan {
+    origin: String,
+    text: String,
+    sets: Vec<(String, String)>,
+    out: PathBuf,
+    resume: bool,
+}
+
+/// Runs `rlr run`: exit 1 with diagnostics if the recipe (or an override)
+/// is wrong, 2 if training fails, 0 when every stage finished.
 pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
-    let Some(program) = ctx.compile(&args.file).program() else {
+    if let Some(d) = args.device.as_deref().filter(|d| *d != "cpu") {
+        ctx.error(
+            &format!("device `{d}` is not in this build"),
+            &[],
+            Some("this build trains on `cpu`"),
+        );
+        return Ok(EXIT_INPUT);
+    }
+    let plan = match plan(ctx, args) {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
+    };
+    let Some(program) = ctx
+        .compile_text(&plan.origin, &plan.origin, &plan.text)
+        .program()
+    else {
         return Ok(EXIT_INPUT);
     };
-    let unsupported = [
-        (!args.set.is_empty(), "`--set`"),
-        (args.resume.is_some(), "`--resume`"),
-        (
-            args.device.as_deref().is_some_and(|d| d != "cpu"),
-            "a device other than `cpu`",
-        ),
-    ];
-    for (used, what) in unsupported {
-        if used {
-            ctx.error(
-                &format!("{what} is not supported by the engine yet"),
-                &[],
-                None,
-            );
-            return Ok(EXIT_FAILED);
-        }
-    }
-    let out = args
-        .out
-        .as_ref()
-        .map_or_else(|| default_out(&args.file), PathBuf::from);
-    let folder = if args.file == "-" {
+    let folder = if plan.origin == "-" {
         PathBuf::from(".")
     } else {
-        Path::new(&args.file)
+        Path::new(&plan.origin)
             .parent()
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
     };
@@ -96,33 +105,164 @@ pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
         let path = folder.join(p);
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
+    let out = plan.out.clone();
     let result = {
-        let stderr = &mut *ctx.stderr;
-        let mut progress = |line: &str| {
-            // Progress goes out as it happens; a closed stderr is not an error.
-            let _ = writeln!(stderr, "{line}");
+        let mut bar = Bar {
+            stderr: &mut *ctx.stderr,
+            terminal: ctx.terminal,
+            every: args.progress,
+            drawn: false,
         };
-        rlr_engine::run(
+        let mut progress = |p: &rlr_engine::Progress<'_>| bar.step(p);
+        let result = rlr_engine::run(
             &program,
             rlr_engine::RunOptions {
-                out: out.clone(),
-                progress_every: args.progress,
+                out: plan.out,
+                recipe: rlr_engine::RecipeText {
+                    origin: plan.origin,
+                    text: plan.text,
+                    sets: plan.sets,
+                },
+                resume: plan.resume,
+                checkpoint_every: args.checkpoint_every,
+                stop_after: None,
                 read: &read,
                 progress: &mut progress,
             },
-        )
+        );
+        bar.end();
+        result
     };
     match result {
         Ok(summary) => {
             for (stage, accuracy) in &summary.stages {
-                ctx.status(&format!("stage `{stage}`: held-out accuracy {accuracy:.4}"));
+                match accuracy {
+                    Some(a) => ctx.status(&format!("stage `{stage}`: held-out accuracy {a:.4}")),
+                    None => ctx.status(&format!("stage `{stage}`: done")),
+                }
             }
             ctx.status(&format!("run directory: {}", out.display()));
             Ok(EXIT_OK)
         }
         Err(why) => {
-            ctx.error(&why, &[], None);
+            let help = format!(
+                "the last checkpoint is kept: `rlr run --resume {}` continues from it",
+                out.display()
+            );
+            let resumable = rlr_engine::checkpoint::folder(&out).is_some();
+            ctx.error(&why, &[], resumable.then_some(help.as_str()));
             Ok(EXIT_FAILED)
+        }
+    }
+}
+
+/// Reads the recipe (or the resumed run's) and applies `--set`.
+fn plan(ctx: &mut Ctx<'_>, args: &RunArgs) -> Result<Plan, i32> {
+    if let Some(dir) = &args.resume {
+        let dir = PathBuf::from(dir);
+        let manifest = rlr_engine::Manifest::read(&dir).map_err(|e| {
+            ctx.error(&format!("cannot resume: {e}"), &[], None);
+            EXIT_INPUT
+        })?;
+        let path = dir.join("recipe.rlr");
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            ctx.error(
+                &format!("cannot resume: {}: {e}", path.display()),
+                &[],
+                None,
+            );
+            EXIT_INPUT
+        })?;
+        let sets = manifest
+            .sets
+            .iter()
+            .filter_map(|s| parse_key_value(s).ok())
+            .collect();
+        return Ok(Plan {
+            origin: manifest.origin,
+            text,
+            sets,
+            out: dir,
+            resume: true,
+        });
+    }
+    let file = args.file.clone().unwrap_or_else(|| "-".into());
+    let Some((_, text)) = ctx.read_input(&file) else {
+        return Err(EXIT_INPUT);
+    };
+    let text = rlr_lang::overrides::apply(&text, &args.set).map_err(|e| {
+        ctx.error(&e, &[], None);
+        EXIT_INPUT
+    })?;
+    let out = args
+        .out
+        .as_ref()
+        .map_or_else(|| default_out(&file), PathBuf::from);
+    Ok(Plan {
+        origin: file,
+        text,
+        sets: args.set.clone(),
+        out,
+        resume: false,
+    })
+}
+
+/// The progress display: one line redrawn in place on a terminal, else a
+/// line every `every` steps (and at the end of each stage).
+struct Bar<'a> {
+    stderr: &'a mut dyn Write,
+    terminal: bool,
+    every: u64,
+    drawn: bool,
+}
+
+impl Bar<'_> {
+    fn step(&mut self, p: &rlr_engine::Progress<'_>) {
+        let last = p.step == p.steps;
+        if !self.terminal && (self.every == 0 || (!p.step.is_multiple_of(self.every) && !last)) {
+            return;
+        }
+        let width = 24usize;
+        let filled = (p.step as usize * width) / (p.steps.max(1) as usize);
+        let mut text = format!(
+            "[{}/{} {}] {:>5}/{} {}{} {:.2}s/step",
+            p.stage_index.0 + 1,
+            p.stage_index.1,
+            p.stage,
+            p.step,
+            p.steps,
+            "#".repeat(filled),
+            ".".repeat(width - filled),
+            p.seconds,
+        );
+        for (key, label) in [
+            ("loss", "loss"),
+            ("reward", "reward"),
+            ("kl", "kl"),
+            ("eval/accuracy", "acc"),
+        ] {
+            if let Some(v) = p.metrics.get(key).and_then(serde_json::Value::as_f64) {
+                text.push_str(&format!(" {label} {v:.3}"));
+            }
+        }
+        // A closed stderr is not an error worth stopping training for.
+        let _ = if self.terminal {
+            self.drawn = !last;
+            write!(
+                self.stderr,
+                "\r\x1b[2K{text}{}",
+                if last { "\n" } else { "" }
+            )
+        } else {
+            writeln!(self.stderr, "{text}")
+        };
+        let _ = self.stderr.flush();
+    }
+
+    fn end(&mut self) {
+        if self.drawn {
+            let _ = writeln!(self.stderr);
+            self.drawn = false;
         }
     }
 }
