@@ -81,7 +81,7 @@ mod tests {
             .map(|(_, t)| {
                 t.into_data()
                     .convert::<f32>()
-                    .to_vec::<f32>()
+                    .try_to_vec::<f32>()
                     .unwrap_or_default()
             })
             .unwrap_or_default()

@@ -10,7 +10,7 @@
 
 use std::time::{Duration, Instant};
 
-use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
+use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -201,7 +201,9 @@ impl BenchOptions {
 /// Runs every measurement.
 pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
     if o.batch == 0 || o.prompt == 0 || o.new_tokens == 0 || o.reps == 0 || o.matmul == 0 {
-        return Err("bench: batch, prompt, new tokens, repetitions and matmul size must be positive".into());
+        return Err(
+            "bench: batch, prompt, new tokens, repetitions and matmul size must be positive".into(),
+        );
     }
     if o.prompt + o.new_tokens > o.spec.context {
         return Err(format!(
@@ -239,7 +241,10 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
     let sample = measure(o.reps, || {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
         let gens = generate(&policy, &prompts, &sampling, &mut rng, &plain)?;
-        sampled = gens.iter().map(|g| g.tokens.len() + usize::from(g.eos)).sum();
+        sampled = gens
+            .iter()
+            .map(|g| g.tokens.len() + usize::from(g.eos))
+            .sum();
         steps = gens
             .iter()
             .map(|g| g.tokens.len() + usize::from(g.eos))

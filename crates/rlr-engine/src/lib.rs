@@ -12,8 +12,9 @@
 //! ```
 
 pub mod anchor;
-pub mod bench;
 pub mod backend;
+pub mod bench;
+pub mod branch;
 pub mod checkpoint;
 pub mod grad_clip;
 pub mod heldout;

@@ -123,7 +123,13 @@ impl<'a> Settings<'a> {
             clip_low,
             clip_high,
             dual_clip: self.real("dual_clip")?,
-            kl: self.real("kl")?,
+            // With `kl_in = "reward"` the runtime subtracts β·KL from the
+            // token rewards; the loss then has no KL term of its own.
+            kl: if self.kl_in_reward()? {
+                0.0
+            } else {
+                self.real("kl")?
+            },
             estimator: KlEstimator::parse(self.text("kl_estimator")?)
                 .map_err(|e| format!("stage `{}`: {e}", self.stage.name))?,
             importance: match self.stage.settings.get("importance") {
@@ -136,6 +142,14 @@ impl<'a> Settings<'a> {
                 band: self.pair_or("entropy_band", (0.0, 0.0))?,
                 band_coef: self.pair_or("entropy_band_coef", (0.0, 0.0))?,
             },
+        })
+    }
+
+    /// Whether the KL penalty goes into the token rewards (`kl_in = "reward"`, with `kl > 0`).
+    pub fn kl_in_reward(&self) -> Result<bool, String> {
+        Ok(match self.stage.settings.get("kl_in") {
+            None => false,
+            Some(_) => self.text("kl_in")? == "reward" && self.real("kl")? > 0.0,
         })
     }
 
@@ -185,9 +199,6 @@ impl<'a> Settings<'a> {
     pub fn refuse_unsupported(&self) -> Result<(), String> {
         let name = &self.stage.name;
         let mut missing = Vec::new();
-        if self.stage.settings.contains_key("kl_in") && self.text("kl_in")? != "loss" {
-            missing.push("kl_in = \"reward\"");
-        }
         if self.count_or("turns", 1)? > 1 {
             missing.push("turns > 1");
         }
@@ -196,9 +207,6 @@ impl<'a> Settings<'a> {
         }
         if self.count_or("max_rounds", 1)? > 1 {
             missing.push("max_rounds > 1");
-        }
-        if !self.stage.branches.is_empty() {
-            missing.push("branches");
         }
         if missing.is_empty() {
             Ok(())

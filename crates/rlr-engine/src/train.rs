@@ -22,6 +22,7 @@ use rlr_tasks::{Split, Task};
 use serde_json::{Value, json};
 
 use crate::backend;
+use crate::branch::{BranchPlan, RowLayout};
 use crate::checkpoint::{self, Position, Saved};
 use crate::grad_clip::clip_global_norm;
 use crate::heldout;
@@ -567,12 +568,6 @@ fn per_rollout(
     sig: &rlr_reward::objective::ObjectiveSignal,
     gens: &[Generated],
 ) -> Result<Signal, String> {
-    if sig.set != SetId::Main {
-        return Err(format!(
-            "stage `{}`: objectives on branches are not supported yet",
-            stage.name
-        ));
-    }
     let total: usize = gens.iter().map(|g| g.tokens.len()).sum();
     if sig.advantages.len() != total || sig.mask.len() != total {
         return Err(format!(
@@ -604,6 +599,36 @@ fn per_rollout(
         advantages,
         mask,
     })
+}
+
+/// One set's per-rollout signal placed at its training rows; other rows
+/// get zero advantages and a mask that leaves them out.
+fn spread_rows(
+    one: Signal,
+    set: &SetId,
+    gens: &[Generated],
+    layout: &RowLayout,
+    seqs: &[Sequence],
+) -> Signal {
+    let mut advantages: Vec<Vec<f32>> = seqs.iter().map(|q| vec![0.0; q.response.len()]).collect();
+    let mut mask: Vec<Vec<bool>> = seqs.iter().map(|q| vec![false; q.response.len()]).collect();
+    for (i, (a, m)) in one
+        .advantages
+        .into_iter()
+        .zip(one.mask)
+        .enumerate()
+        .take(gens.len())
+    {
+        if let Some(row) = layout.row(set, i) {
+            advantages[row] = a;
+            mask[row] = m;
+        }
+    }
+    Signal {
+        weight: one.weight,
+        advantages,
+        mask,
+    }
 }
 
 /// Log-probabilities of each rollout's tokens under a (non-autodiff) model.
@@ -653,7 +678,8 @@ fn rl_stage(
     let steps = s.count("steps")? as u64;
     let prompts = s.count("prompts")?.max(1);
     let group = s.count("group")?.max(1);
-    let minibatch = s.count_or("minibatch", prompts)?.max(1) * group;
+    let mb_prompts = s.count_or("minibatch", prompts)?.max(1);
+    let minibatch = mb_prompts * group;
     let epochs = s.count_or("epochs", 1)?.max(1);
     let lr = s.real("lr")?;
     let warmup = s.count_or("warmup", 0)?;
@@ -661,6 +687,13 @@ fn rl_stage(
     let policy_loss = s.policy_loss()?;
     let agg = s.loss_agg()?;
     let grad_clip = s.real("grad_clip")?;
+    let plans: Vec<BranchPlan> = cx
+        .stage
+        .branches
+        .iter()
+        .map(|b| BranchPlan::of(cx.stage, b, &sampling))
+        .collect::<Result<_, _>>()?;
+    let rows_layout = RowLayout::new(prompts, group, &plans);
     let mut optim = optimizer(&s)?;
     if let Some(record) = start.optimizer {
         optim = optim.load_record(record);
@@ -670,7 +703,10 @@ fn rl_stage(
     let anchor = s.anchor()?;
     let graph_reads_reference = reads_reference(cx.stage);
     let mut reference = match (
-        policy_loss.kl > 0.0 || graph_reads_reference,
+        policy_loss.kl > 0.0
+            || s.kl_in_reward()?
+            || graph_reads_reference
+            || plans.iter().any(|p| p.from_reference),
         start.reference,
     ) {
         (false, _) => None,
@@ -686,6 +722,54 @@ fn rl_stage(
         cx.seed_step(step);
         let samples = cx.train_samples(prompts);
         let policy = model.valid();
+        let options = rlr_reward::Options {
+            seed,
+            probes: None,
+            before_rollout: false,
+        };
+        let mut batch = Batch {
+            step,
+            steps,
+            groups: samples
+                .iter()
+                .map(|smp| Group {
+                    sample: smp.fields.clone(),
+                    rollouts: Vec::new(),
+                    branches: BTreeMap::new(),
+                })
+                .collect(),
+        };
+        // Branches first: their prompts depend on no rollout (PEARL's
+        // checklist). Halted prompts' main rollouts are still sampled and
+        // then masked out of every loss term by the runtime.
+        let mut sets: Vec<(SetId, Vec<Vec<u32>>, Vec<Generated>)> = Vec::new();
+        if !plans.is_empty() {
+            let texts = rlr_reward::branch_prompts(cx.stage, &batch, &options)
+                .map_err(|e| format!("stage `{name}` step {step}: {e}"))?;
+            for plan in &plans {
+                let ids: Vec<Vec<u32>> = texts
+                    .get(&plan.name)
+                    .map(|t| t.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .flat_map(|p| std::iter::repeat_n(encode_prompt(p), plan.n))
+                    .collect();
+                let sampler = match (&reference, plan.from_reference) {
+                    (Some(r), true) => r,
+                    (None, true) => {
+                        return Err(format!(
+                            "stage `{name}`: branch `{}` samples from a reference the stage does not keep",
+                            plan.name
+                        ));
+                    }
+                    (_, false) => &policy,
+                };
+                let gens = clock.time("sample", || {
+                    generate(sampler, &ids, &plan.sampling, &mut cx.whole.rng, &cx.plain)
+                })?;
+                sets.push((SetId::Branch(plan.name.clone()), ids, gens));
+            }
+        }
         let prompt_ids: Vec<Vec<u32>> = samples
             .iter()
             .flat_map(|smp| std::iter::repeat_n(encode_prompt(smp.prompt()), group))
@@ -699,20 +783,34 @@ fn rl_stage(
                 &cx.plain,
             )
         })?;
-        clock.sampled_tokens = gens.iter().map(|g| g.tokens.len()).sum();
-        let seqs: Vec<Sequence> = prompt_ids
+        sets.insert(0, (SetId::Main, prompt_ids, gens.clone()));
+        clock.sampled_tokens = sets
             .iter()
-            .zip(&gens)
-            .map(|(p, g)| Sequence {
-                prompt: p.clone(),
-                response: g
-                    .tokens
-                    .iter()
-                    .copied()
-                    .chain(g.eos.then_some(EOS))
-                    .collect(),
-            })
-            .collect();
+            .flat_map(|(_, _, g)| g)
+            .map(|g| g.tokens.len())
+            .sum();
+        // Every set's rollouts as training rows, grouped by prompt.
+        let mut slots: Vec<Option<Sequence>> = vec![None; rows_layout.rows()];
+        for (set, ids, gs) in &sets {
+            for (i, (p, g)) in ids.iter().zip(gs).enumerate() {
+                let row = rows_layout
+                    .row(set, i)
+                    .ok_or_else(|| format!("stage `{name}`: no training row for {set:?} {i}"))?;
+                slots[row] = Some(Sequence {
+                    prompt: p.clone(),
+                    response: g
+                        .tokens
+                        .iter()
+                        .copied()
+                        .chain(g.eos.then_some(EOS))
+                        .collect(),
+                });
+            }
+        }
+        let seqs: Vec<Sequence> = slots
+            .into_iter()
+            .collect::<Option<_>>()
+            .ok_or_else(|| format!("stage `{name}`: a training row has no rollout"))?;
         // The reference's log-probs, before the reward graph: `kl_estimate`
         // nodes read them (KL in the reward), and the loss's KL term too.
         let reference_lp = match &reference {
@@ -721,42 +819,37 @@ fn rl_stage(
             })?),
             None => None,
         };
-        let rollouts: Vec<Rollout> = gens
-            .iter()
-            .enumerate()
-            .map(|(i, g)| Rollout {
-                text: g.text.clone(),
-                tokens: g.tokens.clone(),
-                logprob: g.logprob.clone(),
-                ref_logprob: reference_lp.as_ref().map_or_else(Vec::new, |r| {
-                    r[i].iter()
-                        .take(g.tokens.len())
-                        .map(|&x| f64::from(x))
-                        .collect()
-                }),
-                entropy: g.entropy.clone(),
-                truncated: g.truncated,
-                ..Rollout::default()
-            })
-            .collect();
-        let batch = Batch {
-            step,
-            steps,
-            groups: samples
+        for (set, _, gs) in &sets {
+            let (_, n, _) = rows_layout
+                .sets
                 .iter()
-                .zip(rollouts.chunks(group))
-                .map(|(smp, rs)| Group {
-                    sample: smp.fields.clone(),
-                    rollouts: rs.to_vec(),
-                    branches: BTreeMap::new(),
-                })
-                .collect(),
-        };
-        let options = rlr_reward::Options {
-            seed,
-            probes: None,
-            before_rollout: false,
-        };
+                .find(|(s, _, _)| s == set)
+                .cloned()
+                .unwrap_or((SetId::Main, 1, 0));
+            for (i, g) in gs.iter().enumerate() {
+                let row = rows_layout.row(set, i).unwrap_or(0);
+                let rollout = Rollout {
+                    text: g.text.clone(),
+                    tokens: g.tokens.clone(),
+                    logprob: g.logprob.clone(),
+                    ref_logprob: reference_lp.as_ref().map_or_else(Vec::new, |r| {
+                        r[row]
+                            .iter()
+                            .take(g.tokens.len())
+                            .map(|&x| f64::from(x))
+                            .collect()
+                    }),
+                    entropy: g.entropy.clone(),
+                    truncated: g.truncated,
+                    ..Rollout::default()
+                };
+                let grp = &mut batch.groups[i / n.max(1)];
+                match set {
+                    SetId::Main => grp.rollouts.push(rollout),
+                    SetId::Branch(b) => grp.branches.entry(b.clone()).or_default().push(rollout),
+                }
+            }
+        }
         let evaluation = clock
             .time("reward", || {
                 rlr_reward::evaluate(cx.stage, &batch, &mut state, &options)
@@ -765,14 +858,23 @@ fn rl_stage(
         let signals: Vec<Signal> = evaluation
             .objectives
             .iter()
-            .map(|sig| per_rollout(cx.stage, sig, &gens))
+            .map(|sig| {
+                let gs = sets
+                    .iter()
+                    .find(|(set, _, _)| *set == sig.set)
+                    .map(|(_, _, g)| g.as_slice())
+                    .unwrap_or_default();
+                per_rollout(cx.stage, sig, gs)
+                    .map(|one| spread_rows(one, &sig.set, gs, &rows_layout, &seqs))
+            })
             .collect::<Result<_, _>>()?;
         // π_old before any update of this step (later minibatches are
         // off-policy). With one update per step π_old is the current policy,
         // so its log-probs are the detached new ones: one forward saved.
         let training = std::time::Instant::now();
         clock.trained_tokens = epochs * seqs.iter().map(|q| q.response.len()).sum::<usize>();
-        let on_policy = epochs == 1 && minibatch >= seqs.len();
+        let batches = rows_layout.minibatches(mb_prompts);
+        let on_policy = epochs == 1 && batches.len() == 1;
         let old = if on_policy {
             Vec::new()
         } else {
@@ -782,8 +884,9 @@ fn rl_stage(
         let mut passes = 0usize;
         let mut micro_terms = 0usize;
         for _ in 0..epochs {
-            for (c, part) in seqs.chunks(minibatch).enumerate() {
-                let base = c * minibatch;
+            for range in &batches {
+                let base = range.start;
+                let part = &seqs[range.clone()];
                 // Weights over the whole minibatch, so its micro-batches'
                 // losses (and gradients) add up to the minibatch's.
                 let weights: Vec<Vec<Vec<f32>>> = signals
@@ -908,14 +1011,21 @@ fn rl_stage(
             .enumerate()
             .flat_map(|(g, grp)| {
                 let name = name.clone();
-                grp.rollouts.iter().map(move |r| Row {
-                    stage: name.clone(),
-                    step,
-                    group: g,
-                    branch: None,
-                    sample: grp.sample.clone(),
-                    rollout: r.clone(),
-                })
+                let main = grp.rollouts.iter().map(|r| (None, r));
+                let branches = grp
+                    .branches
+                    .iter()
+                    .flat_map(|(b, rs)| rs.iter().map(move |r| (Some(b.clone()), r)));
+                main.chain(branches)
+                    .map(move |(branch, r)| Row {
+                        stage: name.clone(),
+                        step,
+                        group: g,
+                        branch,
+                        sample: grp.sample.clone(),
+                        rollout: r.clone(),
+                    })
+                    .collect::<Vec<_>>()
             })
             .collect();
         let state = StepState {
@@ -1067,11 +1177,79 @@ stage rl = grpo(policy, train) {
 
     #[test]
     fn unsupported_settings_are_refused_by_name() {
-        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  kl_in = \"reward\"");
+        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  turns = 2");
         let dir = std::env::temp_dir().join(format!("rlr-engine-refuse-{}", std::process::id()));
         let err = run_into(&dir, &text).err().unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(err.contains("kl_in"), "{err}");
+        assert!(err.contains("turns"), "{err}");
+    }
+
+    #[test]
+    fn kl_in_the_reward_lowers_the_rewards_and_leaves_the_loss_without_kl() {
+        let text = TINY.replace(
+            "kl = 0.04",
+            "kl = 0.5\n  kl_in = \"reward\"\n  kl_anchor = \"reset\"\n  anchor_every = 100",
+        );
+        let dir = std::env::temp_dir().join(format!("rlr-engine-klr-{}", std::process::id()));
+        let (_, metrics, rollouts) = run_into(&dir, &text).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let rl: Vec<Value> = metrics
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v["stage"] == "rl")
+            .collect();
+        assert_eq!(rl.len(), 2);
+        for v in &rl {
+            // The loss carries no KL term; the rewards carry it instead.
+            assert_eq!(v["kl"].as_f64(), Some(0.0), "{v}");
+        }
+        // Every rollout's logged reference log-probs are there for the penalty.
+        for line in rollouts.lines().filter(|l| l.contains("\"stage\":\"rl\"")) {
+            let r: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            let n = r["tokens"].as_array().map_or(0, Vec::len);
+            assert_eq!(r["ref_logprob"].as_array().map_or(0, Vec::len), n, "{line}");
+        }
+    }
+
+    #[test]
+    fn a_branch_is_sampled_scored_and_trained_with_its_own_weight() {
+        let text = r#"recipe "branch" { seed = 2 }
+model policy = gpt(layers = 1, width = 16, heads = 2, context = 640)
+task  train  = evidence_math(facts = 3, distractors = 1, checklist = true)
+stage rl = grpo(policy, train) {
+  steps = 2
+  prompts = 2
+  group = 2
+  lr = 1e-3
+  max_tokens = 6
+  eval_prompts = 2
+  branch probe = rollout(sample.checklist_prompt, n = 3, temperature = 0.7)
+  reward {
+    perceived = answers_correct(probe.text, sample.checklist_answers)
+    evidence  = mean(perceived)
+    correct   = exact(answer, sample.answer)
+  }
+  halt when evidence <= 0.5 unless chance(0.0, per = "batch")
+  optimize correct
+  optimize perceived on probe weight 0.1
+}
+"#;
+        let dir = std::env::temp_dir().join(format!("rlr-engine-branch-{}", std::process::id()));
+        let (_, metrics, rollouts) = run_into(&dir, text).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let probe = rollouts
+            .lines()
+            .filter(|l| l.contains("\"branch\":\"probe\""))
+            .count();
+        let main = rollouts.lines().count() - probe;
+        assert_eq!((main, probe), (2 * 2 * 2, 2 * 2 * 3));
+        // A random policy perceives nothing: every prompt is halted.
+        for line in metrics.lines() {
+            let v: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+            assert!(v["loss"].as_f64().is_some_and(f64::is_finite), "{line}");
+            assert!(line.contains("perceived"), "{line}");
+            assert_eq!(v["metrics"]["halted"].as_f64(), Some(1.0), "{line}");
+        }
     }
 
     #[test]
