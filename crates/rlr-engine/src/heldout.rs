@@ -1,6 +1,6 @@
 //! Held-out evaluation: greedy responses to the task's held-out prompts,
 //! scored by exact match of the extracted answer (`\boxed{}`, `<answer>`,
-//! else the last line) with `sample.answer`.
+//! else the last line) with `sample.answer`. Tools run as in training.
 
 use burn::prelude::*;
 use rand::SeedableRng;
@@ -10,7 +10,7 @@ use rlr_tasks::{Split, Task};
 
 use crate::model::Gpt;
 use crate::pack::encode_prompt;
-use crate::sample::{Sampling, generate};
+use crate::sample::{Sampling, Tools, generate_with_tools};
 
 /// Prompts decoded together.
 const CHUNK: usize = 64;
@@ -30,6 +30,7 @@ pub struct Heldout {
 pub fn evaluate(
     model: &Gpt,
     task: &dyn Task,
+    tools: &Tools,
     prompts: usize,
     max_tokens: usize,
     device: &Device,
@@ -43,7 +44,14 @@ pub fn evaluate(
     let mut length = 0usize;
     for chunk in samples.chunks(CHUNK) {
         let ids: Vec<Vec<u32>> = chunk.iter().map(|s| encode_prompt(s.prompt())).collect();
-        let out = generate(model, &ids, &Sampling::greedy(max_tokens), &mut rng, device)?;
+        let out = generate_with_tools(
+            model,
+            &ids,
+            &Sampling::greedy(max_tokens),
+            tools,
+            &mut rng,
+            device,
+        )?;
         for (s, r) in chunk.iter().zip(&out) {
             length += r.tokens.len();
             let got = extract_answer(&r.text);

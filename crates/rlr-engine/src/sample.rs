@@ -2,9 +2,18 @@
 //! max tokens, stop strings and EOS, with a seeded host generator so the same
 //! seed gives the same tokens. Prompts are left-padded; rotary positions are
 //! relative, so padding does not change a row's logits.
+//!
+//! Multi-turn rollouts with tools: when a response ends with a tool's closing
+//! tag (`</search>`), the tool runs on what follows the last opening tag and
+//! its output is fed back token by token in the same decode loop (marked
+//! `tool`, so losses can leave it out), and sampling continues after it.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 use burn::prelude::*;
 use rand::Rng;
+use rlr_tasks::Tool;
 
 use crate::model::{Gpt, KvCache, attention_mask};
 use crate::tokenizer::{BOS, CharTokenizer, EOS, PAD};
@@ -37,6 +46,33 @@ impl Sampling {
     }
 }
 
+/// The tools a rollout may call, and how many calls it may make.
+#[derive(Clone, Default)]
+pub struct Tools {
+    /// The stage's tools.
+    pub tools: Vec<Arc<dyn Tool>>,
+    /// Most calls per response (`turns − 1`: each call ends an assistant turn).
+    pub calls: usize,
+}
+
+impl Tools {
+    /// No tools: single-turn rollouts.
+    pub fn none() -> Tools {
+        Tools::default()
+    }
+
+    /// The tool whose call `text` has just closed, with the call's input.
+    fn closed<'t>(&self, text: &'t str) -> Option<(&Arc<dyn Tool>, &'t str)> {
+        self.tools.iter().find_map(|t| {
+            let close = format!("</{}>", t.tag());
+            let body = text.strip_suffix(close.as_str())?;
+            let open = format!("<{}>", t.tag());
+            let at = body.rfind(open.as_str())?;
+            Some((t, &body[at + open.len()..]))
+        })
+    }
+}
+
 /// One sampled response.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Generated {
@@ -49,6 +85,10 @@ pub struct Generated {
     pub logprob: Vec<f64>,
     /// Entropy of that distribution at each token.
     pub entropy: Vec<f64>,
+    /// Whether each token was inserted from a tool's output (not sampled).
+    pub tool: Vec<bool>,
+    /// Tool calls made.
+    pub calls: usize,
     /// Whether the model ended the response with EOS (then EOS follows `tokens`).
     pub eos: bool,
     /// Whether it stopped at `max_tokens`.
@@ -62,6 +102,18 @@ pub fn generate(
     model: &Gpt,
     prompts: &[Vec<u32>],
     sampling: &Sampling,
+    rng: &mut impl Rng,
+    device: &Device,
+) -> Result<Vec<Generated>, String> {
+    generate_with_tools(model, prompts, sampling, &Tools::none(), rng, device)
+}
+
+/// [`generate`], running `tools` where a response calls one.
+pub fn generate_with_tools(
+    model: &Gpt,
+    prompts: &[Vec<u32>],
+    sampling: &Sampling,
+    tools: &Tools,
     rng: &mut impl Rng,
     device: &Device,
 ) -> Result<Vec<Generated>, String> {
@@ -94,6 +146,8 @@ pub fn generate(
         .collect();
     let mut out = vec![Generated::default(); batch];
     let mut done = vec![false; batch];
+    // Tool output still to be fed to each row, one token per decode step.
+    let mut forced: Vec<VecDeque<u32>> = vec![VecDeque::new(); batch];
     let mut cache = KvCache::default();
     let mut input: Tensor<2, Int> =
         Tensor::from_data(TensorData::new(ids, [batch, longest]), device);
@@ -114,6 +168,22 @@ pub fn generate(
                 continue;
             }
             let logits = &last[row * vocab..(row + 1) * vocab];
+            if let Some(token) = forced[row].pop_front() {
+                let (logp, entropy) = distribution(logits, sampling.temperature);
+                next[row] = i64::from(token);
+                resp.tokens.push(token);
+                resp.logprob
+                    .push(logp.get(token as usize).copied().unwrap_or(f64::NAN));
+                resp.entropy.push(entropy);
+                resp.tool.push(true);
+                if let Some(c) = tokenizer.decode_token(token) {
+                    resp.text.push(c);
+                }
+                if step + 1 == max_new {
+                    resp.truncated = true;
+                }
+                continue;
+            }
             let pick = choose(logits, sampling, &[PAD, BOS], rng);
             next[row] = i64::from(pick.token);
             if pick.token == EOS {
@@ -124,8 +194,19 @@ pub fn generate(
             resp.tokens.push(pick.token);
             resp.logprob.push(pick.logprob);
             resp.entropy.push(pick.entropy);
+            resp.tool.push(false);
             if let Some(c) = tokenizer.decode_token(pick.token) {
                 resp.text.push(c);
+            }
+            if resp.calls < tools.calls
+                && let Some((tool, input)) = tools.closed(&resp.text)
+            {
+                forced[row].extend(tokenizer.encode(&tool.call(input)));
+                resp.calls += 1;
+                if step + 1 == max_new {
+                    resp.truncated = true;
+                }
+                continue;
             }
             if sampling
                 .stop
@@ -137,7 +218,7 @@ pub fn generate(
                 resp.truncated = true;
             }
         }
-        if done.iter().all(|&d| d) {
+        if done.iter().all(|&d| d) && forced.iter().all(VecDeque::is_empty) {
             break;
         }
         for row in &mut pad {
@@ -165,12 +246,7 @@ pub struct Pick {
 /// distribution, as training recomputes them.
 pub fn choose(logits: &[f32], sampling: &Sampling, banned: &[u32], rng: &mut impl Rng) -> Pick {
     let greedy = sampling.temperature <= 0.0;
-    let temperature = if greedy { 1.0 } else { sampling.temperature };
-    let scaled: Vec<f64> = logits.iter().map(|&l| f64::from(l) / temperature).collect();
-    let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let log_z = max + scaled.iter().map(|&l| (l - max).exp()).sum::<f64>().ln();
-    let logp: Vec<f64> = scaled.iter().map(|&l| l - log_z).collect();
-    let entropy = -logp.iter().map(|&lp| lp.exp() * lp).sum::<f64>();
+    let (logp, entropy) = distribution(logits, sampling.temperature);
     // Ties go to the lowest id, so greedy decoding is deterministic.
     let mut order: Vec<usize> = (0..logp.len())
         .filter(|&i| !banned.contains(&(i as u32)))
@@ -218,6 +294,17 @@ pub fn choose(logits: &[f32], sampling: &Sampling, banned: &[u32], rng: &mut imp
         logprob: logp[token],
         entropy,
     }
+}
+
+/// Log-probabilities at `temperature` (1 when greedy) and their entropy.
+fn distribution(logits: &[f32], temperature: f64) -> (Vec<f64>, f64) {
+    let temperature = if temperature <= 0.0 { 1.0 } else { temperature };
+    let scaled: Vec<f64> = logits.iter().map(|&l| f64::from(l) / temperature).collect();
+    let max = scaled.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let log_z = max + scaled.iter().map(|&l| (l - max).exp()).sum::<f64>().ln();
+    let logp: Vec<f64> = scaled.iter().map(|&l| l - log_z).collect();
+    let entropy = -logp.iter().map(|&lp| lp.exp() * lp).sum::<f64>();
+    (logp, entropy)
 }
 
 #[cfg(test)]
@@ -350,5 +437,95 @@ mod tests {
                 assert_eq!(g.text.chars().filter(|c| "abcde".contains(*c)).count(), 1);
             }
         }
+    }
+
+    struct Doubler;
+
+    impl Tool for Doubler {
+        fn name(&self) -> &str {
+            "double"
+        }
+        fn tag(&self) -> &str {
+            "x"
+        }
+        fn call(&self, input: &str) -> String {
+            let n: i64 = input.trim().parse().unwrap_or(0);
+            format!("<r>{}</r>", 2 * n)
+        }
+    }
+
+    #[test]
+    fn a_closed_tool_call_is_found_with_its_input() {
+        let tools = Tools {
+            tools: vec![Arc::new(Doubler)],
+            calls: 1,
+        };
+        let (t, input) = tools
+            .closed("so <x>21</x>")
+            .unwrap_or_else(|| panic!("no call"));
+        assert_eq!((t.name(), input), ("double", "21"));
+        assert!(tools.closed("so <x>21</x> then").is_none());
+        assert!(tools.closed("21</x>").is_none());
+    }
+
+    #[test]
+    fn tool_output_is_inserted_after_the_call_and_marked() {
+        use crate::loss::{sft_loss, token_logprobs};
+        use crate::pack::{Sequence, pack};
+        use burn::optim::{AdamWConfig, GradientsParams};
+        // Overfit a tiny model to answer one prompt with a call, then
+        // sample it greedily: the tool's output must follow the call.
+        let t = CharTokenizer;
+        let device = backend::device();
+        let spec = GptSpec {
+            context: 48,
+            ..GptSpec::tiny(CharTokenizer::VOCAB)
+        };
+        let mut model = backend::seeded(&device, 3, |d| spec.init(d));
+        let prompt: Vec<u32> = std::iter::once(BOS).chain(t.encode("q")).collect();
+        let target = t.encode("<x>21</x>.");
+        let seq = Sequence {
+            prompt: prompt.clone(),
+            response: target.clone(),
+        };
+        let packed = pack(std::slice::from_ref(&seq), &device).unwrap_or_else(|e| panic!("{e}"));
+        let mut w = vec![0.0f32; packed.time];
+        for x in w.iter_mut().skip(packed.start[0]) {
+            *x = 1.0;
+        }
+        let weights = packed.tensor(w, &device);
+        let mut optim = AdamWConfig::new().init();
+        for _ in 0..150 {
+            let logits = model.forward(packed.inputs.clone(), packed.mask.clone(), None);
+            let loss = sft_loss(
+                token_logprobs(logits, packed.targets.clone(), 1.0),
+                weights.clone(),
+            );
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            model = optim.step(1e-2, model, grads);
+        }
+        let policy = burn::module::Module::valid(&model);
+        let tools = Tools {
+            tools: vec![Arc::new(Doubler)],
+            calls: 1,
+        };
+        let mut rng = ChaCha8Rng::seed_from_u64(0);
+        let out = generate_with_tools(
+            &policy,
+            &[prompt],
+            &Sampling::greedy(20),
+            &tools,
+            &mut rng,
+            &backend::plain(),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let g = &out[0];
+        assert!(g.text.starts_with("<x>21</x><r>42</r>"), "{:?}", g.text);
+        assert_eq!(g.calls, 1);
+        let flags: Vec<bool> = g.tool.iter().copied().take(18).collect();
+        let expected: Vec<bool> = (0..18).map(|i| i >= 9).collect();
+        assert_eq!(flags, expected);
+        assert_eq!(g.tool.len(), g.tokens.len());
+        assert_eq!(g.logprob.len(), g.tokens.len());
     }
 }

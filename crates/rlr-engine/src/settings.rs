@@ -199,12 +199,6 @@ impl<'a> Settings<'a> {
     pub fn refuse_unsupported(&self) -> Result<(), String> {
         let name = &self.stage.name;
         let mut missing = Vec::new();
-        if self.count_or("turns", 1)? > 1 {
-            missing.push("turns > 1");
-        }
-        if matches!(self.stage.settings.get("tools"), Some(Const::List(l)) if !l.is_empty()) {
-            missing.push("tools");
-        }
         if self.count_or("max_rounds", 1)? > 1 {
             missing.push("max_rounds > 1");
         }

@@ -15,10 +15,11 @@ use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOpti
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+use rlr_lang::ast::DeclKind;
 use rlr_lang::ir::{Const, Program, Stage};
 use rlr_reward::replay::Row;
 use rlr_reward::{Batch, Group, Rollout, SetId, State};
-use rlr_tasks::{Split, Task};
+use rlr_tasks::{Split, Task, Tool};
 use serde_json::{Value, json};
 
 use crate::backend;
@@ -35,7 +36,7 @@ use crate::model::{Gpt, GptSpec};
 use crate::pack::{Sequence, encode_prompt, pack};
 use crate::progress::{Clock, Progress};
 use crate::rundir::RunDir;
-use crate::sample::{Generated, generate};
+use crate::sample::{Generated, Tools, generate, generate_with_tools};
 use crate::settings::Anchor;
 use crate::settings::Settings;
 use crate::tokenizer::{CharTokenizer, EOS};
@@ -106,6 +107,8 @@ struct Cx<'a, 'w> {
     stage: &'a Stage,
     index: usize,
     task: Arc<dyn Task>,
+    /// The stage's tools (`tools = [search]`) and calls allowed per rollout.
+    tools: Tools,
     device: Device,
     plain: Device,
 }
@@ -140,6 +143,22 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
         let t = rlr_tasks::build(decl, seed, &read)
             .map_err(|e| format!("task `{}`: {e}", stage.task))?;
         tasks.insert(stage.task.clone(), t);
+    }
+    // Tools after tasks: `kb_lookup(train)` searches a task's knowledge base.
+    for decl in program.decls.iter().filter(|d| d.kind == DeclKind::Task) {
+        if !tasks.contains_key(&decl.name) {
+            let t = rlr_tasks::build(decl, seed, &read)
+                .map_err(|e| format!("task `{}`: {e}", decl.name))?;
+            tasks.insert(decl.name.clone(), t);
+        }
+    }
+    let task_list: Vec<(String, Arc<dyn Task>)> =
+        tasks.iter().map(|(n, t)| (n.clone(), t.clone())).collect();
+    let mut tools: BTreeMap<String, Arc<dyn Tool>> = BTreeMap::new();
+    for decl in program.decls.iter().filter(|d| d.kind == DeclKind::Tool) {
+        let tool = rlr_tasks::build_tool(decl, &task_list)
+            .map_err(|e| format!("tool `{}`: {e}", decl.name))?;
+        tools.insert(decl.name.clone(), tool);
     }
     let manifest = Manifest::new(program, &opts.recipe, data.into_inner());
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -218,12 +237,14 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
             .get(&stage.task)
             .cloned()
             .ok_or_else(|| format!("stage `{}`: no task `{}`", stage.name, stage.task))?;
+        let stage_tools = stage_tools(stage, &tools)?;
         tracing::info!(stage = %stage.name, kind = %stage.kind, "stage starts");
         let mut cx = Cx {
             whole: &mut whole,
             stage,
             index,
             task,
+            tools: stage_tools,
             device: device.clone(),
             plain: plain.clone(),
         };
@@ -240,6 +261,36 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
     Ok(Summary {
         stages: whole.finished,
     })
+}
+
+/// The tools a stage lists, with `turns − 1` calls allowed per rollout.
+fn stage_tools(stage: &Stage, tools: &BTreeMap<String, Arc<dyn Tool>>) -> Result<Tools, String> {
+    let s = Settings::of(stage);
+    let names: Vec<String> = match stage.settings.get("tools") {
+        Some(Const::List(items)) => items
+            .iter()
+            .map(|c| match c {
+                Const::Name(n) | Const::Str(n) => Ok(n.clone()),
+                other => Err(format!("stage `{}`: `tools` holds {other:?}", stage.name)),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => Vec::new(),
+    };
+    let list = names
+        .iter()
+        .map(|n| {
+            tools
+                .get(n)
+                .cloned()
+                .ok_or_else(|| format!("stage `{}`: no tool `{n}`", stage.name))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let calls = if list.is_empty() {
+        0
+    } else {
+        s.count_or("turns", 1)?.saturating_sub(1)
+    };
+    Ok(Tools { tools: list, calls })
 }
 
 fn build_model(program: &Program, name: &str, seed: u64, device: &Device) -> Result<Gpt, String> {
@@ -343,6 +394,7 @@ impl Cx<'_, '_> {
         let h = heldout::evaluate(
             &model.valid(),
             self.task.as_ref(),
+            &self.tools,
             s.count_or("eval_prompts", 64)?,
             s.count_or("max_tokens", 128)?,
             &self.plain,
@@ -775,10 +827,11 @@ fn rl_stage(
             .flat_map(|smp| std::iter::repeat_n(encode_prompt(smp.prompt()), group))
             .collect();
         let gens = clock.time("sample", || {
-            generate(
+            generate_with_tools(
                 &policy,
                 &prompt_ids,
                 &sampling,
+                &cx.tools,
                 &mut cx.whole.rng,
                 &cx.plain,
             )
@@ -840,6 +893,7 @@ fn rl_stage(
                             .collect()
                     }),
                     entropy: g.entropy.clone(),
+                    tool: g.tool.clone(),
                     truncated: g.truncated,
                     ..Rollout::default()
                 };
@@ -1177,11 +1231,11 @@ stage rl = grpo(policy, train) {
 
     #[test]
     fn unsupported_settings_are_refused_by_name() {
-        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  turns = 2");
+        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  max_rounds = 2");
         let dir = std::env::temp_dir().join(format!("rlr-engine-refuse-{}", std::process::id()));
         let err = run_into(&dir, &text).err().unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(err.contains("turns"), "{err}");
+        assert!(err.contains("max_rounds"), "{err}");
     }
 
     #[test]

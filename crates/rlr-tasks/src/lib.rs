@@ -88,6 +88,9 @@ pub trait Task: Send + Sync {
 pub trait Tool: Send + Sync {
     /// The tool's name in the recipe.
     fn name(&self) -> &str;
+    /// The tag a call is written in: the policy writes `<TAG>input</TAG>`,
+    /// and the closing tag is where the engine runs the tool.
+    fn tag(&self) -> &str;
     /// The tool's output for one call (its input as the policy wrote it).
     fn call(&self, input: &str) -> String;
 }

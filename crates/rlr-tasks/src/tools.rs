@@ -89,6 +89,10 @@ impl Tool for KbLookup {
         &self.name
     }
 
+    fn tag(&self) -> &str {
+        "search"
+    }
+
     /// `<result>FACT\nFACT...</result>`, or `<result>no matching facts</result>`.
     fn call(&self, input: &str) -> String {
         self.kb.lookup(unwrap_tag(input, "search"), self.top_k)
@@ -121,6 +125,10 @@ impl Calculator {
 impl Tool for Calculator {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn tag(&self) -> &str {
+        "calc"
     }
 
     /// `<result>VALUE</result>` or `<result>error</result>`.
