@@ -142,6 +142,12 @@ pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
                 }
             }
             ctx.status(&format!("run directory: {}", out.display()));
+            if let Some(rss) = rlr_engine::bench::peak_rss() {
+                ctx.status(&format!(
+                    "peak memory (RSS): {:.0} MiB",
+                    rss as f64 / (1024.0 * 1024.0)
+                ));
+            }
             Ok(EXIT_OK)
         }
         Err(why) => {
