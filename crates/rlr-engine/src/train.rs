@@ -1239,6 +1239,37 @@ stage rl = grpo(policy, train) {
     }
 
     #[test]
+    fn rl_moves_the_policy_towards_what_the_reward_prefers() {
+        // Shorter is better: GRPO must learn to end responses sooner.
+        let text = r#"recipe "short" { seed = 11 }
+model policy = gpt(layers = 1, width = 16, heads = 2, context = 48)
+task  train  = arith(max = 9)
+stage rl = grpo(policy, train) {
+  steps = 30
+  prompts = 8
+  group = 4
+  lr = 1e-2
+  kl = 0.0
+  max_tokens = 16
+  eval_prompts = 1
+  reward { short = 0 - length }
+  optimize short
+}
+"#;
+        let dir = std::env::temp_dir().join(format!("rlr-engine-short-{}", std::process::id()));
+        let (_, metrics, _) = run_into(&dir, text).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let lengths: Vec<f64> = metrics
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter_map(|v| v["length"].as_f64())
+            .collect();
+        let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
+        let (first, last) = (mean(&lengths[..5]), mean(&lengths[lengths.len() - 5..]));
+        assert!(last < first - 2.0, "mean length {first} -> {last}: {lengths:?}");
+    }
+
+    #[test]
     fn kl_in_the_reward_lowers_the_rewards_and_leaves_the_loss_without_kl() {
         let text = TINY.replace(
             "kl = 0.04",
