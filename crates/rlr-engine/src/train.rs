@@ -1021,10 +1021,10 @@ fn rl_stage(
         state.commit();
         // Move the KL reference (T1's periodic reset, or an EMA of the policy).
         match anchor {
-            Anchor::Reset(every) if every > 0 && step.is_multiple_of(every) => {
-                if reference.is_some() {
-                    reference = Some(model.valid());
-                }
+            Anchor::Reset(every)
+                if every > 0 && step.is_multiple_of(every) && reference.is_some() =>
+            {
+                reference = Some(model.valid());
             }
             Anchor::Ema(rate) => {
                 if let Some(r) = reference.take() {

@@ -194,6 +194,9 @@ fn stage_steps(stage: &Stage, batch: &Batch) -> f64 {
     }
 }
 
+/// Each node's value, `None` where it was not evaluated.
+type Values = Vec<Option<Arc<Value>>>;
+
 /// Where node evaluations count their calls, failures and skipped rollouts.
 struct Tally<'t> {
     call_timings: &'t mut BTreeMap<&'static str, std::time::Duration>,
@@ -203,7 +206,6 @@ struct Tally<'t> {
 
 /// Evaluates the graph's nodes in order, leaving out those marked in `skip`
 /// (and their values `None`).
-#[allow(clippy::too_many_arguments)]
 fn run_nodes(
     stage: &Stage,
     batch: &Batch,
@@ -212,7 +214,7 @@ fn run_nodes(
     state: &mut State,
     options: &Options<'_>,
     tally: Tally<'_>,
-) -> Result<(Vec<Option<Arc<Value>>>, Vec<std::time::Duration>)> {
+) -> Result<(Values, Vec<std::time::Duration>)> {
     let g = &stage.graph;
     let mut values: Vec<Option<Arc<Value>>> = vec![None; g.nodes.len()];
     let mut timings = vec![std::time::Duration::ZERO; g.nodes.len()];
