@@ -1266,7 +1266,10 @@ stage rl = grpo(policy, train) {
             .collect();
         let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len().max(1) as f64;
         let (first, last) = (mean(&lengths[..5]), mean(&lengths[lengths.len() - 5..]));
-        assert!(last < first - 2.0, "mean length {first} -> {last}: {lengths:?}");
+        assert!(
+            last < first - 2.0,
+            "mean length {first} -> {last}: {lengths:?}"
+        );
     }
 
     #[test]
