@@ -100,6 +100,13 @@ pub enum Command {
     /// run again and an interrupted one is resumed. `summary.csv` and `summary.md` list
     /// each point's variables and final metrics. `--check` stops after writing the points.
     Sweep(commands::sweep::SweepArgs),
+    /// Plot one or more runs' metrics (PNG and SVG per quantity, runs overlaid) with an index page.
+    ///
+    /// Every number of each run's `metrics.jsonl` becomes a plot: reward, held-out accuracy,
+    /// KL, entropy, length, loss, and each reward-graph binding's mean with its standard
+    /// deviation as a band. Stages follow one another on the x axis, their boundaries marked.
+    /// `index.md` and `index.html` embed every plot and list each run's final metrics.
+    Report(commands::report::ReportArgs),
     /// Measure sampling and training speed of a recipe's policy on this machine.
     ///
     /// Reports rollout tokens/s (KV-cache sampling), train tokens/s (forward, backward,
@@ -159,6 +166,7 @@ pub fn run_with_terminal(
         Command::Diff(a) => commands::diff::run(&mut ctx, a),
         Command::Sample(a) => commands::sample::run(&mut ctx, a),
         Command::Sweep(a) => commands::sweep::run(&mut ctx, a),
+        Command::Report(a) => commands::report::run(&mut ctx, a),
         Command::Bench(a) => commands::bench::run(&mut ctx, a),
     };
     let result = result.and_then(|code| ctx.stdout.flush().map(|()| code));

@@ -23,6 +23,7 @@ pub mod node;
 pub mod nodes;
 pub mod objective;
 pub mod replay;
+pub mod schedules;
 pub mod state;
 #[doc(hidden)]
 pub mod testing;

@@ -215,6 +215,17 @@ fn kl_penalised(
     set: &SetId,
     cx: &mut Cx<'_>,
 ) -> Result<Value> {
+    // The engine logs reference log-probs whenever `kl_in = "reward"`; a
+    // replay of rollouts logged without any (hand-made fixtures) is scored
+    // without the penalty rather than refused.
+    let layout = cx.layout(set)?;
+    let logged = (0..layout.responses()).any(|r| {
+        cx.rollout(set, r)
+            .is_some_and(|x| !x.ref_logprob.is_empty())
+    });
+    if !logged {
+        return Ok(rewards);
+    }
     let node =
         nodes::lookup("kl_estimate").ok_or_else(|| EvalError::new("no `kl_estimate` node"))?;
     let spec = rlr_lang::registry::lookup("kl_estimate")

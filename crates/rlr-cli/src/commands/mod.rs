@@ -9,6 +9,7 @@ pub mod explain;
 pub mod fmt;
 pub mod graph;
 pub mod replay;
+pub mod report;
 pub mod run;
 pub mod sample;
 pub mod sweep;
