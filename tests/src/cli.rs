@@ -434,6 +434,46 @@ fn run_checks_then_refuses_what_the_engine_does_not_support_yet() {
 }
 
 #[test]
+fn diff_compares_the_recipes_two_runs_used() {
+    let recipe = r#"recipe "tiny" { seed = 1 }
+model policy = gpt(layers = 1, width = 16, heads = 2, context = 48)
+task  train  = arith(max = 9)
+stage rl = grpo(policy, train, steps = 1, prompts = 1, group = 2, max_tokens = 4, eval_prompts = 1) {
+  reward { correct = exact(answer, sample.answer) }
+  optimize correct
+}
+"#;
+    let t = TempDir::new("diff-runs");
+    let a = t.path("a");
+    let b = t.path("b");
+    let o = rlr_with_stdin(
+        &["run", "-", "--out", &a, "--progress", "0"],
+        recipe.as_bytes(),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = rlr_with_stdin(
+        &[
+            "run",
+            "-",
+            "--out",
+            &b,
+            "--progress",
+            "0",
+            "--set",
+            "rl.lr=3e-4",
+        ],
+        recipe.as_bytes(),
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let o = rlr(&["diff", &a, &b]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(o.stdout.contains("lr"), "{}", o.stdout);
+    assert!(o.stdout.contains("run: overrides"), "{}", o.stdout);
+    let o = rlr(&["diff", "--exit-code", &a, &a]);
+    assert_eq!(o.code, 0, "{}", o.stdout);
+}
+
+#[test]
 fn run_trains_a_tiny_recipe_and_writes_the_run_directory() {
     let recipe = r#"recipe "tiny" { seed = 1 }
 model policy = gpt(layers = 1, width = 16, heads = 2, context = 48)
@@ -589,10 +629,10 @@ stage rl = grpo(policy, train) {
     assert_eq!(o.code, 1);
     assert_eq!(o.stdout, "");
     assert!(o.stderr.contains("error[E0"), "{}", o.stderr);
-    // Run directories are not supported yet, and `--help` says so.
+    // A folder that is not a run directory says so; `--help` names run directories.
     let o = rlr(&["diff", &a, &t.path("")]);
     assert_eq!(o.code, 1);
-    assert!(o.stderr.contains("not supported yet"), "{}", o.stderr);
+    assert!(o.stderr.contains("not a run directory"), "{}", o.stderr);
     let o = rlr(&["diff", "--help"]);
     assert_eq!(o.code, 0);
     assert!(o.stdout.contains("run directories"), "{}", o.stdout);

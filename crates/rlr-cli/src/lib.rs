@@ -73,14 +73,14 @@ pub enum Command {
     Run(commands::run::RunArgs),
     /// Re-score logged rollouts with a recipe's reward graph; compare two graphs.
     Replay(commands::replay::ReplayArgs),
-    /// Show the semantic differences between two recipes (run directories are not supported yet).
+    /// Show the semantic differences between two recipes or two run directories.
     ///
     /// Both recipes are compiled and their resolved programs compared: the recipe's
     /// metadata, declarations and stage settings (defaults filled in), stages added or
     /// removed, reward-graph nodes added, removed or redefined (with the constants that
     /// changed), edges added or removed, filters and objectives. Comments and formatting
-    /// are not differences. Only recipe files can be compared: run directories arrive
-    /// with the training engine.
+    /// are not differences. For run directories the recipe each run used (overrides
+    /// applied) is compared, then the runs' overrides, backend, versions and data files.
     Diff(commands::diff::DiffArgs),
     /// Print problems of a recipe's tasks as JSON lines: every sample field and the demonstration.
     ///
