@@ -30,6 +30,8 @@ pub mod progress;
 pub mod rundir;
 pub mod sample;
 pub mod settings;
+#[cfg(test)]
+mod testkit;
 pub mod tokenizer;
 pub mod train;
 

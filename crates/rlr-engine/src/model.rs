@@ -287,22 +287,7 @@ impl Block {
 mod tests {
     use super::*;
     use crate::backend;
-
-    fn tokens(rows: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {
-        let t = rows[0].len();
-        let flat: Vec<i64> = rows.iter().flatten().copied().collect();
-        Tensor::from_data(TensorData::new(flat, [rows.len(), t]), device)
-    }
-
-    fn max_abs_diff(a: Tensor<3>, b: Tensor<3>) -> f32 {
-        let v: Vec<f32> = (a - b)
-            .abs()
-            .into_data()
-            .convert::<f32>()
-            .try_to_vec::<f32>()
-            .unwrap_or_default();
-        v.into_iter().fold(0.0, f32::max)
-    }
+    use crate::testkit::{max_abs_diff, tokens};
 
     #[test]
     fn forward_gives_logits_of_the_vocabulary_for_every_position() {

@@ -13,6 +13,7 @@ use rlr_weights::{LlamaConfig, Tensor as HostTensor, Weights};
 use super::{Llama, LlamaCache, reference};
 use crate::backend;
 use crate::model::attention_mask;
+use crate::testkit::{max_abs_diff, tokens};
 
 fn tiny_config(tied: bool) -> LlamaConfig {
     LlamaConfig {
@@ -53,21 +54,11 @@ pub(super) fn random_weights(config: LlamaConfig, seed: u64) -> Weights {
     Weights { config, tensors }
 }
 
-fn tokens(rows: &[Vec<i64>], device: &Device) -> Tensor<2, Int> {
-    let t = rows[0].len();
-    let flat: Vec<i64> = rows.iter().flatten().copied().collect();
-    Tensor::from_data(TensorData::new(flat, [rows.len(), t]), device)
-}
-
 fn host(x: Tensor<3>) -> Vec<f32> {
     x.into_data()
         .convert::<f32>()
         .try_to_vec::<f32>()
         .unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-fn max_abs_diff(a: Tensor<3>, b: Tensor<3>) -> f32 {
-    host(a - b).into_iter().map(f32::abs).fold(0.0, f32::max)
 }
 
 fn load(w: &Weights, device: &Device) -> Llama {
