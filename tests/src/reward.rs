@@ -398,6 +398,20 @@ fn replay_reads_and_locates_errors() {
     assert!(e.message.contains("text"), "{}", e.message);
     let e = rlr_reward::replay::read("not json\n", "rl").expect_err("garbage");
     assert_eq!(e.line, 1);
+    // BPE offsets: a token that only begins "é" starts where the next does;
+    // offsets that go back, or fall inside a character, are refused.
+    let row = |offsets: &str| {
+        format!(
+            "{{\"stage\": \"rl\", \"step\": 1, \"group\": 0, \"text\": \"café!\", \"tokens\": [1, 2, 3, 4], \"offsets\": {offsets}}}\n"
+        )
+    };
+    let batches = rlr_reward::replay::read(&row("[0, 3, 3, 5]"), "rl").expect("equal offsets");
+    let r = &batches[0].groups[0].rollouts[0];
+    assert_eq!((r.token_count(), r.token_at(3), r.token_at(5)), (4, 2, 3));
+    for bad in ["[0, 3, 2, 5]", "[0, 3, 4, 5]", "[0, 3, 3, 7]"] {
+        let e = rlr_reward::replay::read(&row(bad), "rl").expect_err(bad);
+        assert!(e.message.contains("offsets"), "{bad}: {}", e.message);
+    }
 }
 
 #[test]

@@ -16,7 +16,10 @@ pub struct Rollout {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<u32>,
     /// Byte offset in `text` where each token starts. When absent, each
-    /// character is one token (the built-in character tokenizer).
+    /// character is one token (the built-in character tokenizer). Offsets
+    /// never decrease; a token that adds no character of its own (the
+    /// first bytes of one that the next token completes) starts where the
+    /// next one does.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub offsets: Vec<usize>,
     /// Log-probability of each token under the policy that sampled it.
@@ -69,14 +72,11 @@ impl Rollout {
         }
     }
 
-    /// The token that contains byte `offset` of the text (the last token for offsets past the end).
+    /// The token that contains byte `offset` of the text: the last one
+    /// starting at or before it (the last token for offsets past the end).
     pub fn token_at(&self, offset: usize) -> usize {
         let offsets = self.token_offsets();
-        match offsets.binary_search(&offset) {
-            Ok(i) => i,
-            Err(0) => 0,
-            Err(i) => i - 1,
-        }
+        offsets.partition_point(|&o| o <= offset).saturating_sub(1)
     }
 }
 

@@ -76,14 +76,16 @@ pub fn read(text: &str, stage: &str) -> Result<Vec<Batch>, ReadError> {
             continue;
         }
         if !row.rollout.offsets.is_empty() {
-            let ok = row.rollout.offsets.windows(2).all(|w| w[0] < w[1])
-                && row.rollout.offsets.iter().all(|o| {
-                    *o < row.rollout.text.len().max(1) && row.rollout.text.is_char_boundary(*o)
-                });
+            // Equal neighbours are tokens that complete no character alone.
+            let ok =
+                row.rollout.offsets.windows(2).all(|w| w[0] <= w[1])
+                    && row.rollout.offsets.iter().all(|o| {
+                        *o <= row.rollout.text.len() && row.rollout.text.is_char_boundary(*o)
+                    });
             if !ok {
                 return Err(ReadError {
                     line: i + 1,
-                    message: "`offsets` must increase and fall on character boundaries of `text`"
+                    message: "`offsets` must not decrease and must fall on character boundaries of `text`"
                         .into(),
                 });
             }

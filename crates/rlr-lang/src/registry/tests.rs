@@ -155,6 +155,7 @@ fn names_the_recipes_use_exist() {
         "numeric_equal",
         "math_equal",
         "boxed",
+        "last_number",
         "tag",
         "matches",
         "token_f1",

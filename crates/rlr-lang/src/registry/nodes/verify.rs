@@ -99,6 +99,19 @@ pub(super) const ALL: &[Builtin] = &[
          answer extraction (trestad/Noisy-Rewards-in-Learning-to-Reason, math_score.py).",
     ),
     node(
+        "last_number",
+        V,
+        &[signal("text", TEXT, TEXTUAL, "the text to search")],
+        out(ScopeRule::Inputs, KindRule::Fixed(Kind::Label), None),
+        "The last number written in the text, as written (`-3`, `2.5`, `1,234`): digits with \
+         optional thousands groups and decimals, and a minus sign directly before them unless \
+         it follows a letter, digit or closing bracket (`3-6` ends with `6`, `= -3` with `-3`); \
+         the empty label if there is none. For models that answer in prose (\"3 + 4 = 7.\"): \
+         `math_equal(last_number(text), sample.answer)`.",
+        "[INFER] rlr's reading of the common last-number fallback of math graders (e.g. the \
+         GSM8K evaluation's final-number match); the number syntax is that of `judge.steps`.",
+    ),
+    node(
         "tag",
         V,
         &[

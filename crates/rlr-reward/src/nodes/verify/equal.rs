@@ -7,7 +7,8 @@ use crate::node::{Call, Cx, Node};
 use crate::value::{Data, Value};
 
 use super::{
-    Lab, aligned, boxed_content, close, format_number, labs, matching_brace, reals_out, tag_content,
+    Lab, aligned, boxed_content, close, format_number, labs, last_number, matching_brace,
+    reals_out, tag_content,
 };
 
 /// `exact(a, b, normalize = true)`. Exact match: r = 1[norm(a) = norm(b)], else
@@ -367,6 +368,29 @@ impl Node for Boxed {
         let out = texts
             .iter()
             .map(|t| boxed_content(t).map(str::to_string))
+            .collect();
+        Ok(kit::output(call, Data::Label(out), segs))
+    }
+}
+
+/// `last_number(text)`. The last number written in the text, as written
+/// (sign, thousands groups and decimals included; [`last_number`]); the
+/// empty label if there is none.
+///
+/// [INFER] rlr's reading of the last-number fallback of math graders.
+pub(super) struct LastNumber;
+
+impl Node for LastNumber {
+    fn name(&self) -> &'static str {
+        "last_number"
+    }
+
+    fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
+        let (vals, segs) = aligned(call, cx, &["text"])?;
+        let texts = kit::texts(&vals[0], "text")?;
+        let out = texts
+            .iter()
+            .map(|t| last_number(t).map(str::to_string))
             .collect();
         Ok(kit::output(call, Data::Label(out), segs))
     }

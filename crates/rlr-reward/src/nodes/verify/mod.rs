@@ -1,7 +1,7 @@
 //! Node family: verify — rule checks on text (methods.md §P.2 node 1).
 //!
 //! * `equal.rs`: answer comparison and extraction (`exact`, `numeric_equal`,
-//!   `math_equal`, `boxed`, `tag`);
+//!   `math_equal`, `boxed`, `last_number`, `tag`);
 //! * `text.rs`: string measures (`matches`, `match_count`, `token_f1`,
 //!   `jaccard`, `rouge`, `wer`, `ngram_repetition`, `phrase_count`,
 //!   `json_valid`, `length_of`, `overlong`);
@@ -43,6 +43,7 @@ pub(super) static ALL: &[&dyn Node] = &[
     &equal::NumericEqual,
     &equal::MathEqual,
     &equal::Boxed,
+    &equal::LastNumber,
     &equal::Tag,
     &text::Matches,
     &text::MatchCount,
@@ -185,6 +186,14 @@ pub(crate) fn locate(whole: &str, part: &str) -> usize {
 /// follows a letter, digit or closing bracket (then it is a minus).
 pub(crate) fn numbers_in(text: &str) -> Vec<f64> {
     number_spans(text).into_iter().map(|(_, _, x)| x).collect()
+}
+
+/// The last number written in `text`, as written (sign included): what
+/// `last_number(text)` gives and held-out evaluation falls back on.
+pub fn last_number(text: &str) -> Option<&str> {
+    number_spans(text)
+        .last()
+        .map(|&(start, end, _)| &text[start..end])
 }
 
 /// [`numbers_in`] with each number's byte range (sign included).

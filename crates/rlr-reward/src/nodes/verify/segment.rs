@@ -61,11 +61,7 @@ pub(crate) fn segment_value(call: &Call<'_>, cx: &Cx<'_>, cuts: Vec<Vec<Cut>>) -
 
 /// The token whose start offset is the last one at or before `byte` (as `Rollout::token_at`).
 fn token_containing(offsets: &[usize], byte: usize) -> usize {
-    match offsets.binary_search(&byte) {
-        Ok(i) => i,
-        Err(0) => 0,
-        Err(i) => i - 1,
-    }
+    offsets.partition_point(|&o| o <= byte).saturating_sub(1)
 }
 
 /// The `text` argument at response scope (a coarser value is broadcast), one per response.

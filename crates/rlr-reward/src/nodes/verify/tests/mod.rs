@@ -284,3 +284,35 @@ fn boxed_and_tag_extract_the_last() {
     );
     assert_eq!(labels_of(v), vec![Some("5".into()), None, None]);
 }
+
+#[test]
+fn last_number_is_the_last_one_written_with_its_sign() {
+    let mut fx = fixture(&["", "", "", "", "", ""]);
+    let v = run(
+        &mut fx,
+        "last_number",
+        vec![(
+            "text",
+            texts(&[
+                "3 - 6 = -3.",
+                "12 + 0 = 12 in arithmetic",
+                "So 3-6 is it",
+                "about 1,234.5 apples",
+                "no digits",
+                "\\boxed{42}",
+            ]),
+        )],
+        RL,
+    );
+    assert_eq!(
+        labels_of(v),
+        vec![
+            Some("-3".into()),
+            Some("12".into()),
+            Some("6".into()),
+            Some("1,234.5".into()),
+            None,
+            Some("42".into()),
+        ]
+    );
+}
