@@ -3,38 +3,39 @@
 //! rate (the practical peak: a model step cannot beat its largest matmuls).
 //!
 //! FLOP counts are the usual analytic ones (Kaplan et al. 2020, PaLM
-//! appendix B): a forward pass costs 2 FLOPs per weight per token plus the
-//! attention's `2·2·layers·width·keys` for the scores and the mix; a
-//! training step costs three forward passes (backward ≈ 2×). Embedding
-//! look-ups are free; the tied output head is a `width × vocab` matmul.
+//! appendix B), from the policy's sizes ([`crate::policy::Dims`], the same
+//! for the built-in model and a pretrained one): a forward pass costs 2
+//! FLOPs per weight per token plus the attention's
+//! `2·2·layers·heads·head_dim·keys` for the scores and the mix; a training
+//! step costs three forward passes (backward ≈ 2×). Embedding look-ups are
+//! free; the output head is a `width × vocab` matmul.
 
 use std::time::{Duration, Instant};
 
+use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use rlr_lang::ir::Program;
+use rlr_lang::ir::{Decl, Program, Stage};
 
 use crate::backend;
 use crate::loss::token_logprobs;
-use crate::model::GptSpec;
 use crate::pack::{Sequence, pack};
+use crate::policy::{self, Policy};
 use crate::sample::{Sampling, generate};
 use crate::settings::Settings;
-use crate::tokenizer::{BOS, CharTokenizer};
+use crate::vocab::Vocab;
 
 /// What to measure.
 #[derive(Clone, Debug)]
 pub struct BenchOptions {
-    /// The model (the recipe's policy).
-    pub spec: GptSpec,
     /// Sequences sampled or trained at once.
     pub batch: usize,
     /// Prompt tokens per sequence.
     pub prompt: usize,
-    /// New tokens sampled per sequence (no early stop: EOS is not special here).
+    /// New tokens sampled per sequence (a row may end sooner at EOS).
     pub new_tokens: usize,
     /// Timed repetitions of each measurement (the best is reported).
     pub reps: usize,
@@ -72,7 +73,9 @@ pub struct BenchReport {
     pub backend: &'static str,
     /// Worker threads (rayon's pool).
     pub threads: usize,
-    /// Parameters of the model (embedding counted once: it is tied).
+    /// The model, in one line ([`Policy::describe`]).
+    pub model: String,
+    /// Parameters of the model (a tied embedding counted once).
     pub params: usize,
     /// The square matmul.
     pub matmul: Rate,
@@ -87,11 +90,10 @@ pub struct BenchReport {
 impl BenchReport {
     /// The report as a table for people.
     pub fn table(&self, o: &BenchOptions) -> String {
-        let s = &o.spec;
         let peak = self.matmul.gflops();
         let mut t = format!(
-            "backend {} ({} threads); model gpt(layers = {}, width = {}, heads = {}, vocab = {}): {} parameters\n",
-            self.backend, self.threads, s.layers, s.width, s.heads, s.vocab, self.params
+            "backend {} ({} threads); model {}: {} parameters\n",
+            self.backend, self.threads, self.model, self.params
         );
         t.push_str(&format!(
             "{:<10} {:>12} {:>10} {:>10} {:>9}\n",
@@ -114,10 +116,11 @@ impl BenchReport {
         t.push_str(&row("sample", &self.sample, true));
         t.push_str(&row("train", &self.train, true));
         t.push_str(&format!(
-            "sample: {} sequences x {} new tokens after {} prompt tokens (KV cache); train: {} sequences x {} tokens\n",
+            "sample: {} sequences x up to {} new tokens after {} prompt tokens (KV cache; {} sampled); train: {} sequences x {} tokens\n",
             o.batch,
             o.new_tokens,
             o.prompt,
+            self.sample.tokens,
             o.batch,
             o.prompt + o.new_tokens
         ));
@@ -141,6 +144,7 @@ impl BenchReport {
         serde_json::json!({
             "backend": self.backend,
             "threads": self.threads,
+            "model": self.model,
             "params": self.params,
             "matmul": rate(&self.matmul),
             "sample": rate(&self.sample),
@@ -150,45 +154,37 @@ impl BenchReport {
     }
 }
 
-/// Weights in the model: per block four `width²` projections, a gated MLP
-/// (three `width × hidden` matrices) and two norms; one tied embedding.
-pub fn parameters(s: &GptSpec) -> usize {
-    let hidden = s.width * s.mlp_ratio;
-    let block = 4 * s.width * s.width + 3 * s.width * hidden + 2 * s.width;
-    s.layers * block + s.vocab * s.width + s.width
+/// The stage whose policy and batch the benchmark measures: the first RL
+/// stage (the main job), else the first stage.
+fn bench_stage(program: &Program) -> Result<&Stage, String> {
+    program
+        .stages
+        .iter()
+        .find(|s| s.kind != "sft")
+        .or_else(|| program.stages.first())
+        .ok_or_else(|| "bench: the recipe has no stage".to_string())
 }
 
-/// Forward FLOPs for one token that attends to `keys` positions.
-pub fn forward_flops(s: &GptSpec, keys: usize) -> f64 {
-    let hidden = s.width * s.mlp_ratio;
-    let matmuls = s.layers * (4 * s.width * s.width + 3 * s.width * hidden) + s.width * s.vocab;
-    let attention = 2 * s.layers * s.width * keys;
-    2.0 * (matmuls + attention) as f64
+/// The declaration of the model the benchmark measures (build it with
+/// [`policy::build`] on [`backend::device`]).
+pub fn bench_model(program: &Program) -> Result<&Decl, String> {
+    let stage = bench_stage(program)?;
+    policy::declared_model(program, &stage.model).map_err(|e| format!("bench: {e}"))
 }
 
 impl BenchOptions {
-    /// What the main job of `program` does: its first RL stage's policy,
-    /// `prompts × group` sequences, and its `max_tokens` (at most what fits
-    /// after a 16-token prompt, a typical arithmetic question).
-    pub fn of(program: &Program) -> Result<BenchOptions, String> {
-        let stage = program
-            .stages
-            .iter()
-            .find(|s| s.kind != "sft")
-            .or_else(|| program.stages.first())
-            .ok_or("bench: the recipe has no stage")?;
-        let decl = program
-            .decl(&stage.model)
-            .ok_or_else(|| format!("bench: no model `{}`", stage.model))?;
-        let spec = GptSpec::from_decl(decl, CharTokenizer::VOCAB)?;
-        let s = Settings::of(stage);
+    /// What the main job of `program` does with `policy`: `prompts × group`
+    /// sequences and its `max_tokens`, after a 16-token prompt (a typical
+    /// arithmetic question), all within the model's context.
+    pub fn of(program: &Program, policy: &Policy) -> Result<BenchOptions, String> {
+        let s = Settings::of(bench_stage(program)?);
+        let context = policy.context();
         let batch = s.count_or("prompts", 8)? * s.count_or("group", 8)?;
-        let prompt = 16.min(spec.context / 2);
+        let prompt = 16.min(context / 2).max(1);
         let new_tokens = s
             .count_or("max_tokens", 48)?
-            .clamp(1, spec.context - prompt);
+            .clamp(1, context.saturating_sub(prompt).max(1));
         Ok(BenchOptions {
-            spec,
             batch,
             prompt,
             new_tokens,
@@ -198,17 +194,19 @@ impl BenchOptions {
     }
 }
 
-/// Runs every measurement.
-pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
+/// Runs every measurement on `model` (built on the autodiff device; its
+/// `valid()` copy samples).
+pub fn run(o: &BenchOptions, model: Policy, vocab: &Vocab) -> Result<BenchReport, String> {
     if o.batch == 0 || o.prompt == 0 || o.new_tokens == 0 || o.reps == 0 || o.matmul == 0 {
         return Err(
             "bench: batch, prompt, new tokens, repetitions and matmul size must be positive".into(),
         );
     }
-    if o.prompt + o.new_tokens > o.spec.context {
+    let dims = model.dims();
+    if o.prompt + o.new_tokens > dims.context {
         return Err(format!(
             "bench: {} prompt + {} new tokens exceed the model's context of {}",
-            o.prompt, o.new_tokens, o.spec.context
+            o.prompt, o.new_tokens, dims.context
         ));
     }
     let plain = backend::plain();
@@ -217,19 +215,23 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
         ..measure(o.reps, || matmul(o.matmul, &plain))?
     };
 
-    let policy = backend::seeded(&plain, 7, |d| o.spec.init(d));
-    let vocab = o.spec.vocab as u32;
-    // Prompts of printable ids; the content does not change the cost.
+    let policy = model.valid();
+    // Ids spread over the vocabulary (past its first few, often special);
+    // what they say does not change the cost.
+    let size = vocab.size().max(5) as u32;
+    let id = |x: usize| 4 + (x as u32 % (size - 4));
     let prompts: Vec<Vec<u32>> = (0..o.batch)
         .map(|b| {
-            std::iter::once(BOS)
-                .chain((1..o.prompt).map(|i| 4 + ((b * 31 + i * 7) as u32 % (vocab - 4))))
+            vocab
+                .bos()
+                .into_iter()
+                .chain((usize::from(vocab.bos().is_some())..o.prompt).map(|i| id(b * 31 + i * 7)))
                 .collect()
         })
         .collect();
-    // No stop strings; a random policy may still end a row with EOS, so
-    // the tokens are counted, and the cost follows the decode steps run
-    // (finished rows stay in the batch until every row is done).
+    // No stop strings; a row may still end with EOS, so the tokens are
+    // counted, and the cost follows the decode steps run (finished rows
+    // stay in the batch until every row is done).
     let sampling = Sampling {
         temperature: 1.0,
         top_p: 1.0,
@@ -240,7 +242,7 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
     let (mut sampled, mut steps) = (0, 0);
     let sample = measure(o.reps, || {
         let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let gens = generate(&policy, &prompts, &sampling, &mut rng, &plain)?;
+        let gens = generate(&policy, vocab, &prompts, &sampling, &mut rng, &plain)?;
         sampled = gens
             .iter()
             .map(|g| g.tokens.len() + usize::from(g.eos))
@@ -252,11 +254,12 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
             .unwrap_or(0);
         Ok(())
     })?;
+    drop(policy);
     // Decode step j attends to prompt + j keys; the prompt's prefill is
     // counted too, but not as sampled tokens.
-    let prefill: f64 = (1..=o.prompt).map(|k| forward_flops(&o.spec, k)).sum();
+    let prefill: f64 = (1..=o.prompt).map(|k| dims.forward_flops(k)).sum();
     let decode: f64 = (0..steps)
-        .map(|j| forward_flops(&o.spec, o.prompt + j + 1))
+        .map(|j| dims.forward_flops(o.prompt + j + 1))
         .sum();
     let sample = Rate {
         tokens: sampled,
@@ -265,15 +268,13 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
     };
 
     let device = backend::device();
-    let mut model = backend::seeded(&device, 7, |d| o.spec.init(d));
+    let mut model = model;
     let mut optim = AdamWConfig::new().init();
     let seqs: Vec<Sequence> = prompts
         .iter()
         .map(|p| Sequence {
             prompt: p.clone(),
-            response: (0..o.new_tokens)
-                .map(|i| 4 + (i as u32 * 13 % (vocab - 4)))
-                .collect(),
+            response: (0..o.new_tokens).map(|i| id(i * 13)).collect(),
         })
         .collect();
     let packed = pack(&seqs, &device)?;
@@ -286,7 +287,7 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
         model = optim.step(1e-4, model.clone(), grads);
         Ok(())
     })?;
-    let per_row: f64 = (1..=time).map(|k| forward_flops(&o.spec, k)).sum();
+    let per_row: f64 = (1..=time).map(|k| dims.forward_flops(k)).sum();
     let train = Rate {
         tokens: o.batch * time,
         flops: 3.0 * o.batch as f64 * per_row,
@@ -295,7 +296,8 @@ pub fn run(o: &BenchOptions) -> Result<BenchReport, String> {
     Ok(BenchReport {
         backend: backend::NAME,
         threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
-        params: parameters(&o.spec),
+        model: model.describe(),
+        params: dims.parameters(),
         matmul,
         sample,
         train,
@@ -347,39 +349,41 @@ pub fn peak_rss() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parameter_count_matches_the_built_model() {
-        use burn::module::Module;
-        let spec = GptSpec {
-            layers: 2,
-            width: 16,
-            heads: 2,
-            context: 32,
-            dropout: 0.0,
-            mlp_ratio: 3,
-            vocab: 11,
-        };
-        let model = backend::seeded(&backend::plain(), 1, |d| spec.init(d));
-        assert_eq!(model.num_params(), parameters(&spec));
-    }
+    use crate::model::GptSpec;
+    use crate::tokenizer::CharTokenizer;
 
     #[test]
     fn a_small_bench_measures_every_part() {
         let o = BenchOptions {
-            spec: GptSpec::tiny(11),
             batch: 2,
             prompt: 3,
             new_tokens: 4,
             reps: 1,
             matmul: 16,
         };
-        let r = run(&o).unwrap_or_else(|e| panic!("{e}"));
+        let spec = GptSpec::tiny(CharTokenizer::VOCAB);
+        let model = backend::seeded(&backend::device(), 1, |d| spec.init(d));
+        let r = run(&o, Policy::Gpt(model), &Vocab::Char).unwrap_or_else(|e| panic!("{e}"));
         assert!(r.sample.tokens > 0 && r.sample.tokens <= 2 * 4);
         assert_eq!(r.train.tokens, 2 * 6);
         assert!(r.sample.flops > 0.0 && r.train.flops > r.sample.flops);
         assert!(r.matmul.seconds > 0.0);
         assert!(r.table(&o).contains("sample"));
-        assert_eq!(r.json()["params"], parameters(&o.spec));
+        assert!(
+            r.model.starts_with("gpt(layers = 2, width = 16"),
+            "{}",
+            r.model
+        );
+        assert_eq!(r.json()["params"], r.params);
+        // Too long for the context: refused, not clamped.
+        let long = BenchOptions {
+            new_tokens: 40,
+            ..o.clone()
+        };
+        let model = backend::seeded(&backend::device(), 1, |d| spec.init(d));
+        let e = run(&long, Policy::Gpt(model), &Vocab::Char)
+            .err()
+            .unwrap_or_default();
+        assert!(e.contains("exceed the model's context of 32"), "{e}");
     }
 }

@@ -21,7 +21,7 @@ use burn::optim::{ModuleOptimizer, OptimizerRecord};
 use burn::store::ModuleRecord;
 use serde::{Deserialize, Serialize};
 
-use crate::model::Gpt;
+use crate::policy::Policy;
 
 /// The folder names inside a run directory.
 const CURRENT: &str = "checkpoint";
@@ -60,9 +60,9 @@ pub struct Position {
 /// What a checkpoint holds besides its position.
 pub struct Saved<'a> {
     /// Every model by name, the one being trained included.
-    pub models: Vec<(&'a str, &'a Gpt)>,
+    pub models: Vec<(&'a str, &'a Policy)>,
     /// The current stage's frozen reference policy, if it has one.
-    pub reference: Option<&'a Gpt>,
+    pub reference: Option<&'a Policy>,
     /// The current stage's optimiser.
     pub optimizer: Option<&'a ModuleOptimizer>,
 }
@@ -192,7 +192,7 @@ fn record(path: &Path) -> Result<ModuleRecord, String> {
 }
 
 /// `model` with the weights of `record` (same architecture), checked.
-pub fn restore(model: Gpt, record: ModuleRecord, what: &str) -> Result<Gpt, String> {
+pub fn restore(model: Policy, record: ModuleRecord, what: &str) -> Result<Policy, String> {
     model
         .try_load_record(record)
         .map_err(|e| format!("the checkpoint's {what} does not fit the recipe's model: {e}"))

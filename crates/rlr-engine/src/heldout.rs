@@ -1,16 +1,18 @@
 //! Held-out evaluation: greedy responses to the task's held-out prompts,
 //! scored by exact match of the extracted answer (`\boxed{}`, `<answer>`,
-//! else the last line) with `sample.answer`. Tools run as in training.
+//! else the last line) with `sample.answer`, or, for a response with
+//! neither `\boxed{}` nor `<answer>` (a pretrained model answering in
+//! prose: "3 + 4 = 7."), of its last number. Tools run as in training.
 
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rlr_reward::nodes::verify::extract_answer;
+use rlr_reward::nodes::verify::{boxed_content, extract_answer, last_number, tag_content};
 use rlr_tasks::{Split, Task};
 
-use crate::model::Gpt;
-use crate::pack::encode_prompt;
+use crate::policy::Policy;
 use crate::sample::{Sampling, Tools, generate_with_tools};
+use crate::vocab::Vocab;
 
 /// Prompts decoded together.
 const CHUNK: usize = 64;
@@ -28,7 +30,8 @@ pub struct Heldout {
 
 /// Evaluates `model` (a non-autodiff copy) on held-out problems `0..prompts`.
 pub fn evaluate(
-    model: &Gpt,
+    model: &Policy,
+    vocab: &Vocab,
     task: &dyn Task,
     tools: &Tools,
     prompts: usize,
@@ -43,9 +46,13 @@ pub fn evaluate(
     let mut correct = 0usize;
     let mut length = 0usize;
     for chunk in samples.chunks(CHUNK) {
-        let ids: Vec<Vec<u32>> = chunk.iter().map(|s| encode_prompt(s.prompt())).collect();
+        let ids: Vec<Vec<u32>> = chunk
+            .iter()
+            .map(|s| vocab.encode_prompt(s.prompt()))
+            .collect::<Result<_, _>>()?;
         let out = generate_with_tools(
             model,
+            vocab,
             &ids,
             &Sampling::greedy(max_tokens),
             tools,
@@ -54,8 +61,7 @@ pub fn evaluate(
         )?;
         for (s, r) in chunk.iter().zip(&out) {
             length += r.tokens.len();
-            let got = extract_answer(&r.text);
-            if got.as_deref().map(str::trim) == Some(s.answer().trim()) {
+            if is_correct(&r.text, s.answer()) {
                 correct += 1;
             }
         }
@@ -66,4 +72,33 @@ pub fn evaluate(
         mean_length: length as f64 / n,
         prompts: samples.len(),
     })
+}
+
+/// Whether `text` answers `answer`: its extracted answer, or, when it marks
+/// none (no `\boxed{}`, no `<answer>`), its last number.
+fn is_correct(text: &str, answer: &str) -> bool {
+    let answer = answer.trim();
+    if extract_answer(text).as_deref().map(str::trim) == Some(answer) {
+        return true;
+    }
+    let marked = boxed_content(text).is_some() || tag_content(text, "answer").is_some();
+    !marked && last_number(text) == Some(answer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_correct;
+
+    #[test]
+    fn marked_answers_decide_and_prose_falls_back_on_its_last_number() {
+        assert!(is_correct("<think>3+4=7</think>\n\\boxed{7}", "7"));
+        assert!(is_correct("12 + 0 = 12.", "12"));
+        assert!(is_correct("3 - 6 = -3", "-3"));
+        assert!(is_correct("7", "7"));
+        assert!(!is_correct("3 - 6 = 3", "-3"));
+        // A marked wrong answer is wrong even if a later number is right.
+        assert!(!is_correct("\\boxed{8} or 7", "7"));
+        assert!(!is_correct("<answer>8</answer> 7", "7"));
+        assert!(!is_correct("no number", "7"));
+    }
 }

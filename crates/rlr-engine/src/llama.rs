@@ -4,7 +4,8 @@
 //! MLP, no biases, a final RMSNorm and a tied or separate output head.
 //!
 //! Weights come from `rlr_weights::Weights` (GGUF or safetensors, Hugging
-//! Face names and layout) through [`Llama::from_weights`] (`load.rs`). The
+//! Face names and layout) through [`Llama::from_weights`] (`load.rs`); a
+//! recipe reaches it as [`crate::policy::Policy::Llama`]. The
 //! call convention is that of the built-in [`crate::model::Gpt`]: a
 //! `[batch, queries, keys]` mask from [`crate::model::attention_mask`]
 //! (true = hidden), positions counted from the first cached key, and a
@@ -13,6 +14,8 @@
 use burn::nn::{Embedding, Linear, RmsNorm};
 use burn::prelude::*;
 use burn::tensor::activation::{silu, softmax};
+
+use crate::kv_cache::KvCache;
 
 #[cfg(test)]
 mod golden;
@@ -52,30 +55,9 @@ pub struct Llama {
     context: usize,
 }
 
-/// Keys (after rotation) and values of the positions seen so far, one pair
-/// per block, each `[batch, kv_heads, positions, head_dim]`: grouped-query
-/// attention caches only the shared key/value heads.
-#[derive(Clone, Debug, Default)]
-pub struct LlamaCache {
-    layers: Vec<(Tensor<4>, Tensor<4>)>,
-}
-
-impl LlamaCache {
-    /// An empty cache.
-    pub fn new() -> LlamaCache {
-        LlamaCache::default()
-    }
-
-    /// Positions cached so far.
-    pub fn len(&self) -> usize {
-        self.layers.first().map_or(0, |(k, _)| k.dims()[2])
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+/// The Llama's key/value cache: [`KvCache`] holding, under grouped-query
+/// attention, only the shared key/value heads.
+pub type LlamaCache = KvCache;
 
 /// Cosines and sines of the rotary angles of a run of positions, each
 /// `[1, 1, time, head_dim]` in `rotate_half` order (the half-width table
@@ -129,6 +111,24 @@ impl Llama {
         self.embed.weight.dims()[0]
     }
 
+    /// Its sizes.
+    pub fn dims(&self) -> crate::policy::Dims {
+        let [vocab, width] = self.embed.weight.dims();
+        let first = self.blocks.first();
+        crate::policy::Dims {
+            layers: self.blocks.len(),
+            width,
+            heads: first.map_or(0, |b| b.heads),
+            kv_heads: first.map_or(0, |b| b.kv_heads),
+            head_dim: self.head_dim,
+            // `Linear` keeps `[in, out]`: the gate is `[width, hidden]`.
+            hidden: first.map_or(0, |b| b.gate.weight.dims()[1]),
+            vocab,
+            tied: self.lm_head.is_none(),
+            context: self.context,
+        }
+    }
+
     /// Logits `[batch, time, vocab]` of `tokens` `[batch, time]`, attending
     /// to what `cache` holds first and appending this call's keys and values
     /// to it. `mask` is `[batch, time, cached + time]`, true = hidden (from
@@ -147,15 +147,11 @@ impl Llama {
         let mut x = self.embed.forward(tokens);
         let mut cache = cache;
         for (i, block) in self.blocks.iter().enumerate() {
-            let past = cache.as_mut().and_then(|c| c.layers.get(i).cloned());
+            let past = cache.as_ref().and_then(|c| c.layer(i));
             let (y, kv) = block.forward(x, &rope, past, mask.clone());
             x = y;
             if let Some(c) = cache.as_mut() {
-                if i < c.layers.len() {
-                    c.layers[i] = kv;
-                } else {
-                    c.layers.push(kv);
-                }
+                c.set(i, kv);
             }
         }
         let h = self.norm.forward(x);

@@ -1,7 +1,7 @@
 //! `manifest.toml`: what a run was, so that it can be reproduced and
 //! resumed: the recipe's hash (of the resolved text, `--set` applied), the
 //! overrides, the seed, the backend, the crate versions and a hash of every
-//! data file the tasks read.
+//! data file the tasks read and every model file the models were built from.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,7 +39,9 @@ pub struct Manifest {
     pub backend: String,
     /// Burn's version.
     pub burn: String,
-    /// SHA-256 of each data file read by a task, by the path the recipe names.
+    /// SHA-256 of each data file read by a task, by the path the recipe
+    /// names, and of each model or tokenizer file read, by
+    /// `model NAME: PATH` (the path as written, `$VARIABLE`s unexpanded).
     pub data: BTreeMap<String, String>,
 }
 
@@ -110,7 +112,18 @@ impl Manifest {
             }
         }
         if self.data != before.data {
-            return Some("a data file changed since the run started".to_string());
+            // Name the first file that differs (data files by path, model
+            // files by model and path).
+            let changed = self
+                .data
+                .iter()
+                .find(|(k, v)| before.data.get(*k) != Some(*v))
+                .map(|(k, _)| k)
+                .or_else(|| before.data.keys().find(|k| !self.data.contains_key(*k)));
+            return Some(match changed {
+                Some(k) => format!("a data or model file changed since the run started ({k})"),
+                None => "a data file changed since the run started".to_string(),
+            });
         }
         None
     }

@@ -14,6 +14,8 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use rlr_lang::ir::{Const, Decl};
 
+pub use crate::kv_cache::KvCache;
+
 /// The sizes of the built-in transformer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GptSpec {
@@ -161,25 +163,6 @@ pub struct Gpt {
     context: usize,
 }
 
-/// Keys and values of the positions seen so far, one pair per block, each
-/// `[batch, heads, positions, head_dim]`.
-#[derive(Clone, Debug, Default)]
-pub struct KvCache {
-    layers: Vec<(Tensor<4>, Tensor<4>)>,
-}
-
-impl KvCache {
-    /// Positions cached so far.
-    pub fn len(&self) -> usize {
-        self.layers.first().map_or(0, |(k, _)| k.dims()[2])
-    }
-
-    /// Whether nothing is cached.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
 /// Which keys each query may not see: `[batch, queries, keys]`, true = hidden.
 /// Queries are the last `queries` of `keys` positions (causal), and keys
 /// marked in `pad` (left padding) are hidden from everyone.
@@ -204,6 +187,23 @@ impl Gpt {
         self.context
     }
 
+    /// Its sizes (every head attends with its own keys and values).
+    pub fn dims(&self) -> crate::policy::Dims {
+        let [vocab, width] = self.embed.weight.dims();
+        let heads = self.blocks.first().map_or(1, |b| b.heads);
+        crate::policy::Dims {
+            layers: self.blocks.len(),
+            width,
+            heads,
+            kv_heads: heads,
+            head_dim: width / heads.max(1),
+            hidden: self.blocks.first().map_or(0, |b| b.down.weight.dims()[0]),
+            vocab,
+            tied: true,
+            context: self.context,
+        }
+    }
+
     /// Logits `[batch, time, vocab]` of `tokens` `[batch, time]`, attending
     /// to what `cache` holds first and appending this call's keys and values
     /// to it. `mask` comes from [`attention_mask`] over cached + new positions.
@@ -218,15 +218,11 @@ impl Gpt {
         let mut x = self.embed.forward(tokens);
         let mut cache = cache;
         for (i, block) in self.blocks.iter().enumerate() {
-            let past = cache.as_mut().and_then(|c| c.layers.get(i).cloned());
+            let past = cache.as_ref().and_then(|c| c.layer(i));
             let (y, kv) = block.forward(x, &self.rope, start, past, mask.clone());
             x = y;
             if let Some(c) = cache.as_mut() {
-                if i < c.layers.len() {
-                    c.layers[i] = kv;
-                } else {
-                    c.layers.push(kv);
-                }
+                c.set(i, kv);
             }
         }
         let h = self.norm.forward(x);

@@ -7,22 +7,16 @@
 use burn::prelude::*;
 
 use crate::model::attention_mask;
-use crate::tokenizer::{BOS, CharTokenizer, PAD};
 
-/// The ids the policy sees for a task prompt: BOS, the prompt, a newline
-/// (the response starts on the next line).
-pub fn encode_prompt(prompt: &str) -> Vec<u32> {
-    let t = CharTokenizer;
-    std::iter::once(BOS)
-        .chain(t.encode(prompt))
-        .chain(t.encode("\n"))
-        .collect()
-}
+/// The id right padding uses. Any id of the vocabulary would do (padding is
+/// never attended to by real positions and never trained on); 0 is one in
+/// every vocabulary.
+const PAD: u32 = 0;
 
 /// One training sequence.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sequence {
-    /// Prompt ids, starting with BOS.
+    /// Prompt ids (at least one).
     pub prompt: Vec<u32>,
     /// Response ids (ending with EOS where the response ended with it).
     pub response: Vec<u32>,
@@ -93,7 +87,7 @@ pub fn pack(seqs: &[Sequence], device: &Device) -> Result<Packed, String> {
     let mut lens = Vec::with_capacity(rows);
     for s in seqs {
         if s.prompt.is_empty() {
-            return Err("a training sequence has an empty prompt (it needs at least BOS)".into());
+            return Err("a training sequence has an empty prompt".into());
         }
         let full: Vec<u32> = s.prompt.iter().chain(&s.response).copied().collect();
         let pad = time + 1 - full.len();
@@ -121,7 +115,7 @@ pub fn pack(seqs: &[Sequence], device: &Device) -> Result<Packed, String> {
 mod tests {
     use super::*;
     use crate::backend;
-    use crate::tokenizer::EOS;
+    use crate::tokenizer::{BOS, EOS};
 
     #[test]
     fn response_tokens_land_at_their_target_columns_and_back() {
@@ -152,6 +146,5 @@ mod tests {
         let flat = p.spread(&[vec![1.0, 2.0, 3.0], vec![4.0]]);
         assert_eq!(flat, vec![0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 0.0, 0.0, 0.0, 0.0]);
         assert_eq!(p.gather(&flat), vec![vec![1.0, 2.0, 3.0], vec![4.0]]);
-        assert_eq!(encode_prompt("1+1").len(), 5);
     }
 }

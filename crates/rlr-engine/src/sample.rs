@@ -3,10 +3,15 @@
 //! seed gives the same tokens. Prompts are left-padded; rotary positions are
 //! relative, so padding does not change a row's logits.
 //!
-//! Multi-turn rollouts with tools: when a response ends with a tool's closing
+//! Multi-turn rollouts with tools: when a token completes a tool's closing
 //! tag (`</search>`), the tool runs on what follows the last opening tag and
 //! its output is fed back token by token in the same decode loop (marked
 //! `tool`, so losses can leave it out), and sampling continues after it.
+//!
+//! Text comes from the policy's [`Vocab`]: with a BPE vocabulary one token
+//! may hold several characters (or part of one), so stop strings and tags
+//! are looked for wherever they end inside the newest token's text, and
+//! each response records the byte offset where each token starts.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -15,8 +20,10 @@ use burn::prelude::*;
 use rand::Rng;
 use rlr_tasks::Tool;
 
-use crate::model::{Gpt, KvCache, attention_mask};
-use crate::tokenizer::{BOS, CharTokenizer, EOS, PAD};
+use crate::kv_cache::KvCache;
+use crate::model::attention_mask;
+use crate::policy::Policy;
+use crate::vocab::Vocab;
 
 /// How to pick each next token.
 #[derive(Clone, Debug, PartialEq)]
@@ -61,14 +68,17 @@ impl Tools {
         Tools::default()
     }
 
-    /// The tool whose call `text` has just closed, with the call's input.
-    fn closed<'t>(&self, text: &'t str) -> Option<(&Arc<dyn Tool>, &'t str)> {
+    /// The tool whose closing tag ends after byte `from` of `text` (in the
+    /// newest token), with the call's input: what follows the last opening
+    /// tag before it.
+    fn closed<'t>(&self, text: &'t str, from: usize) -> Option<(&Arc<dyn Tool>, &'t str)> {
         self.tools.iter().find_map(|t| {
             let close = format!("</{}>", t.tag());
-            let body = text.strip_suffix(close.as_str())?;
+            let at = find_ending_after(text, &close, from)?;
+            let body = &text[..at];
             let open = format!("<{}>", t.tag());
-            let at = body.rfind(open.as_str())?;
-            Some((t, &body[at + open.len()..]))
+            let start = body.rfind(open.as_str())?;
+            Some((t, &body[start + open.len()..]))
         })
     }
 }
@@ -78,8 +88,11 @@ impl Tools {
 pub struct Generated {
     /// The response's text (EOS not included).
     pub text: String,
-    /// One id per character of `text`.
+    /// Its token ids (one per character with the character vocabulary).
     pub tokens: Vec<u32>,
+    /// Byte offset in `text` where each token starts; empty with the
+    /// character vocabulary (one token per character).
+    pub offsets: Vec<usize>,
     /// Log-probability of each token under the policy at temperature
     /// (temperature 1 when greedy), before top-k/top-p: what training recomputes.
     pub logprob: Vec<f64>,
@@ -95,37 +108,39 @@ pub struct Generated {
     pub truncated: bool,
 }
 
-/// Samples one response per prompt. Each prompt is token ids starting with
-/// BOS; they are left-padded to the longest. The model should be a
-/// non-autodiff copy (`Module::valid`).
+/// Samples one response per prompt. Each prompt is token ids (from
+/// [`Vocab::encode_prompt`]); they are left-padded to the longest. The
+/// model should be a non-autodiff copy (`Module::valid`).
 pub fn generate(
-    model: &Gpt,
+    model: &Policy,
+    vocab: &Vocab,
     prompts: &[Vec<u32>],
     sampling: &Sampling,
     rng: &mut impl Rng,
     device: &Device,
 ) -> Result<Vec<Generated>, String> {
-    generate_with_tools(model, prompts, sampling, &Tools::none(), rng, device)
+    generate_with_tools(model, vocab, prompts, sampling, &Tools::none(), rng, device)
 }
 
 /// [`generate`], running `tools` where a response calls one.
 pub fn generate_with_tools(
-    model: &Gpt,
+    model: &Policy,
+    vocab: &Vocab,
     prompts: &[Vec<u32>],
     sampling: &Sampling,
     tools: &Tools,
     rng: &mut impl Rng,
     device: &Device,
 ) -> Result<Vec<Generated>, String> {
-    let tokenizer = CharTokenizer;
     let batch = prompts.len();
     if batch == 0 {
         return Ok(Vec::new());
     }
     let longest = prompts.iter().map(Vec::len).max().unwrap_or(0);
     if longest == 0 {
-        return Err("a prompt has no tokens (it needs at least BOS)".into());
+        return Err("a prompt has no tokens".into());
     }
+    let (pad_id, eos) = (vocab.pad(), vocab.eos());
     if longest >= model.context() {
         return Err(format!(
             "a prompt of {longest} tokens does not fit the model's context of {}",
@@ -140,11 +155,12 @@ pub fn generate_with_tools(
     let ids: Vec<i64> = prompts
         .iter()
         .flat_map(|p| {
-            std::iter::repeat_n(i64::from(PAD), longest - p.len())
+            std::iter::repeat_n(i64::from(pad_id), longest - p.len())
                 .chain(p.iter().map(|&t| i64::from(t)))
         })
         .collect();
     let mut out = vec![Generated::default(); batch];
+    let mut text: Vec<_> = (0..batch).map(|_| vocab.decoder()).collect();
     let mut done = vec![false; batch];
     // Tool output still to be fed to each row, one token per decode step.
     let mut forced: Vec<VecDeque<u32>> = vec![VecDeque::new(); batch];
@@ -155,19 +171,19 @@ pub fn generate_with_tools(
     for step in 0..max_new {
         let mask = attention_mask(&pad, queries, device);
         let logits = model.forward(input, mask, Some(&mut cache));
-        let vocab = logits.dims()[2];
+        let width = logits.dims()[2];
         let last: Vec<f32> = logits
-            .slice([0..batch, queries - 1..queries, 0..vocab])
+            .slice([0..batch, queries - 1..queries, 0..width])
             .into_data()
             .convert::<f32>()
             .try_to_vec::<f32>()
             .map_err(|e| format!("reading logits: {e:?}"))?;
-        let mut next = vec![i64::from(PAD); batch];
-        for (row, resp) in out.iter_mut().enumerate() {
+        let mut next = vec![i64::from(pad_id); batch];
+        for (row, (resp, text)) in out.iter_mut().zip(&mut text).enumerate() {
             if done[row] {
                 continue;
             }
-            let logits = &last[row * vocab..(row + 1) * vocab];
+            let logits = &last[row * width..(row + 1) * width];
             if let Some(token) = forced[row].pop_front() {
                 let (logp, entropy) = distribution(logits, sampling.temperature);
                 next[row] = i64::from(token);
@@ -176,17 +192,15 @@ pub fn generate_with_tools(
                     .push(logp.get(token as usize).copied().unwrap_or(f64::NAN));
                 resp.entropy.push(entropy);
                 resp.tool.push(true);
-                if let Some(c) = tokenizer.decode_token(token) {
-                    resp.text.push(c);
-                }
+                text.push(token)?;
                 if step + 1 == max_new {
                     resp.truncated = true;
                 }
                 continue;
             }
-            let pick = choose(logits, sampling, &[PAD, BOS], rng);
+            let pick = choose(logits, sampling, vocab.banned(), rng);
             next[row] = i64::from(pick.token);
-            if pick.token == EOS {
+            if pick.token == eos {
                 resp.eos = true;
                 done[row] = true;
                 continue;
@@ -195,13 +209,12 @@ pub fn generate_with_tools(
             resp.logprob.push(pick.logprob);
             resp.entropy.push(pick.entropy);
             resp.tool.push(false);
-            if let Some(c) = tokenizer.decode_token(pick.token) {
-                resp.text.push(c);
-            }
+            let before = text.text().len();
+            text.push(pick.token)?;
             if resp.calls < tools.calls
-                && let Some((tool, input)) = tools.closed(&resp.text)
+                && let Some((tool, input)) = tools.closed(text.text(), before)
             {
-                forced[row].extend(tokenizer.encode(&tool.call(input)));
+                forced[row].extend(vocab.encode(&tool.call(input))?);
                 resp.calls += 1;
                 if step + 1 == max_new {
                     resp.truncated = true;
@@ -211,7 +224,7 @@ pub fn generate_with_tools(
             if sampling
                 .stop
                 .iter()
-                .any(|s| !s.is_empty() && resp.text.ends_with(s.as_str()))
+                .any(|s| find_ending_after(text.text(), s, before).is_some())
             {
                 done[row] = true;
             } else if step + 1 == max_new {
@@ -227,7 +240,24 @@ pub fn generate_with_tools(
         input = Tensor::from_data(TensorData::new(next, [batch, 1]), device);
         queries = 1;
     }
+    for (resp, text) in out.iter_mut().zip(text) {
+        (resp.text, resp.offsets) = text.finish()?;
+    }
     Ok(out)
+}
+
+/// Where the first occurrence of `needle` in `text` that ends after byte
+/// `from` starts (what the newest token's text completed). Earlier ones
+/// were seen at earlier tokens.
+fn find_ending_after(text: &str, needle: &str, from: usize) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    let mut start = from.saturating_sub(needle.len() - 1).min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    text[start..].find(needle).map(|i| start + i)
 }
 
 /// The token picked at one position, with its log-probability and the entropy.
@@ -312,7 +342,7 @@ mod tests {
     use super::*;
     use crate::backend;
     use crate::model::GptSpec;
-    use crate::tokenizer::BOS;
+    use crate::tokenizer::{BOS, CharTokenizer, EOS, PAD};
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -339,9 +369,17 @@ mod tests {
         let model = backend::seeded(&device, seed, |d| {
             GptSpec::tiny(CharTokenizer::VOCAB).init(d)
         });
-        let model = burn::module::Module::valid(&model);
+        let model = Policy::Gpt(burn::module::Module::valid(&model));
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
-        generate(&model, &prompts(), s, &mut rng, &backend::plain()).unwrap_or_default()
+        generate(
+            &model,
+            &Vocab::Char,
+            &prompts(),
+            s,
+            &mut rng,
+            &backend::plain(),
+        )
+        .unwrap_or_default()
     }
 
     #[test]
@@ -366,12 +404,13 @@ mod tests {
         let model = backend::seeded(&device, seed, |d| {
             GptSpec::tiny(CharTokenizer::VOCAB).init(d)
         });
-        let model = burn::module::Module::valid(&model);
+        let model = Policy::Gpt(burn::module::Module::valid(&model));
         let plain = backend::plain();
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let prompt = prompts()[1].clone();
         let got = generate(
             &model,
+            &Vocab::Char,
             std::slice::from_ref(&prompt),
             &Sampling::greedy(6),
             &mut rng,
@@ -439,6 +478,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn stop_strings_and_tags_are_found_where_they_end_in_the_newest_piece() {
+        // The newest token wrote bytes 5.. ("</b>\n" as one BPE piece).
+        let text = "x <b></b>\n";
+        assert_eq!(find_ending_after(text, "</b>", 5), Some(5));
+        assert_eq!(find_ending_after(text, "</b>", 6), Some(5));
+        // Ended before the newest piece: seen at an earlier token.
+        assert_eq!(find_ending_after(text, "</b>", 9), None);
+        assert_eq!(find_ending_after(text, "", 0), None);
+        // Windows start on character boundaries.
+        assert_eq!(find_ending_after("ééx", "éx", 4), Some(2));
+        assert_eq!(find_ending_after("ab", "abc", 1), None);
+    }
+
     struct Doubler;
 
     impl Tool for Doubler {
@@ -461,11 +514,17 @@ mod tests {
             calls: 1,
         };
         let (t, input) = tools
-            .closed("so <x>21</x>")
+            .closed("so <x>21</x>", 11)
             .unwrap_or_else(|| panic!("no call"));
         assert_eq!((t.name(), input), ("double", "21"));
-        assert!(tools.closed("so <x>21</x> then").is_none());
-        assert!(tools.closed("21</x>").is_none());
+        // A tag closed inside the newest token's text (a BPE piece `>.`), and the text after it.
+        let (_, input) = tools
+            .closed("so <x>21</x>. then", 10)
+            .unwrap_or_else(|| panic!("no call"));
+        assert_eq!(input, "21");
+        // Closed before the newest token: already handled.
+        assert!(tools.closed("so <x>21</x> then", 13).is_none());
+        assert!(tools.closed("21</x>", 5).is_none());
     }
 
     #[test]
@@ -504,7 +563,7 @@ mod tests {
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             model = optim.step(1e-2, model, grads);
         }
-        let policy = burn::module::Module::valid(&model);
+        let policy = Policy::Gpt(burn::module::Module::valid(&model));
         let tools = Tools {
             tools: vec![Arc::new(Doubler)],
             calls: 1,
@@ -512,6 +571,7 @@ mod tests {
         let mut rng = ChaCha8Rng::seed_from_u64(0);
         let out = generate_with_tools(
             &policy,
+            &Vocab::Char,
             &[prompt],
             &Sampling::greedy(20),
             &tools,

@@ -32,14 +32,14 @@ use crate::loss::{
     token_logprobs,
 };
 use crate::manifest::{self, Manifest, RecipeText};
-use crate::model::{Gpt, GptSpec};
-use crate::pack::{Sequence, encode_prompt, pack};
+use crate::pack::{Sequence, pack};
+use crate::policy::{self, Policy};
 use crate::progress::{Clock, Progress};
 use crate::rundir::RunDir;
 use crate::sample::{Generated, Tools, generate, generate_with_tools};
 use crate::settings::Anchor;
 use crate::settings::Settings;
-use crate::tokenizer::{CharTokenizer, EOS};
+use crate::vocab::Vocab;
 
 /// How to run.
 pub struct RunOptions<'a> {
@@ -56,6 +56,8 @@ pub struct RunOptions<'a> {
     pub stop_after: Option<u64>,
     /// Reads data files named by tasks (relative to the recipe).
     pub read: &'a dyn Fn(&str) -> Result<String, String>,
+    /// Where a relative model or tokenizer path points (the recipe's folder).
+    pub locate: &'a dyn Fn(&str) -> PathBuf,
     /// Called after every step (the CLI draws its progress bar from it).
     pub progress: &'a mut dyn FnMut(&Progress<'_>),
 }
@@ -92,7 +94,9 @@ struct Whole<'a> {
     rng: ChaCha8Rng,
     recipe_hash: String,
     /// Models not being trained by the current stage.
-    models: BTreeMap<String, Gpt>,
+    models: BTreeMap<String, Policy>,
+    /// Every model's vocabulary, from when it was built.
+    vocabs: BTreeMap<String, Vocab>,
     /// Next train problem of each task.
     next: BTreeMap<String, u64>,
     /// Stages finished.
@@ -107,6 +111,8 @@ struct Cx<'a, 'w> {
     stage: &'a Stage,
     index: usize,
     task: Arc<dyn Task>,
+    /// The stage model's vocabulary.
+    vocab: Vocab,
     /// The stage's tools (`tools = [search]`) and calls allowed per rollout.
     tools: Tools,
     device: Device,
@@ -160,9 +166,22 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
             .map_err(|e| format!("tool `{}`: {e}", decl.name))?;
         tools.insert(decl.name.clone(), tool);
     }
-    let manifest = Manifest::new(program, &opts.recipe, data.into_inner());
+    // Every stage's model up front, like the tasks: a missing or malformed
+    // model file fails now, before the run directory is touched, and the
+    // manifest records a hash of each file read.
+    let mut models: BTreeMap<String, Policy> = BTreeMap::new();
+    let mut vocabs: BTreeMap<String, Vocab> = BTreeMap::new();
+    let mut data = data.into_inner();
+    for stage in &program.stages {
+        if !models.contains_key(&stage.model) {
+            let built = build_model(program, &stage.model, seed, &device, opts.locate)?;
+            data.extend(built.files);
+            models.insert(stage.model.clone(), built.policy);
+            vocabs.insert(stage.model.clone(), built.vocab);
+        }
+    }
+    let manifest = Manifest::new(program, &opts.recipe, data);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut models: BTreeMap<String, Gpt> = BTreeMap::new();
     let mut next = BTreeMap::new();
     let mut finished = Vec::new();
     let mut first = 0;
@@ -191,7 +210,14 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
             .map_err(|_| format!("checkpoint: bad RNG position `{}`", p.rng_word_pos))?;
         rng.set_word_pos(word);
         for (name, record) in loaded.models {
-            let fresh = build_model(program, &name, seed, &device)?;
+            let fresh = match models.remove(&name) {
+                Some(m) => m,
+                None => {
+                    let built = build_model(program, &name, seed, &device, opts.locate)?;
+                    vocabs.insert(name.clone(), built.vocab);
+                    built.policy
+                }
+            };
             let model = checkpoint::restore(fresh, record, &format!("model `{name}`"))?;
             models.insert(name, model);
         }
@@ -224,6 +250,7 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
         rng,
         recipe_hash: manifest.recipe_sha256.clone(),
         models,
+        vocabs,
         next,
         finished,
         steps_run: 0,
@@ -231,8 +258,18 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
     for (index, stage) in program.stages.iter().enumerate().skip(first) {
         let model = match whole.models.remove(&stage.model) {
             Some(m) => m,
-            None => build_model(program, &stage.model, seed, &device)?,
+            None => {
+                let built = build_model(program, &stage.model, seed, &device, whole.opts.locate)?;
+                whole.vocabs.insert(stage.model.clone(), built.vocab);
+                built.policy
+            }
         };
+        let vocab = whole.vocabs.get(&stage.model).cloned().ok_or_else(|| {
+            format!(
+                "stage `{}`: model `{}` has no vocabulary",
+                stage.name, stage.model
+            )
+        })?;
         let task = tasks
             .get(&stage.task)
             .cloned()
@@ -244,6 +281,7 @@ pub fn run<'a>(program: &'a Program, opts: RunOptions<'a>) -> Result<Summary, St
             stage,
             index,
             task,
+            vocab,
             tools: stage_tools,
             device: device.clone(),
             plain: plain.clone(),
@@ -293,20 +331,14 @@ fn stage_tools(stage: &Stage, tools: &BTreeMap<String, Arc<dyn Tool>>) -> Result
     Ok(Tools { tools: list, calls })
 }
 
-fn build_model(program: &Program, name: &str, seed: u64, device: &Device) -> Result<Gpt, String> {
-    let decl = program
-        .decl(name)
-        .ok_or_else(|| format!("no model `{name}`"))?;
-    match decl.args.get("tokenizer") {
-        Some(Const::Str(t)) if t == "char" => {}
-        other => {
-            return Err(format!(
-                "model `{name}`: the engine has only the \"char\" tokenizer so far, found {other:?}"
-            ));
-        }
-    }
-    let spec = GptSpec::from_decl(decl, CharTokenizer::VOCAB)?;
-    Ok(backend::seeded(device, seed, |d| spec.init(d)))
+fn build_model(
+    program: &Program,
+    name: &str,
+    seed: u64,
+    device: &Device,
+    locate: &dyn Fn(&str) -> PathBuf,
+) -> Result<policy::Built, String> {
+    policy::build(policy::declared_model(program, name)?, seed, device, locate)
 }
 
 fn optimizer(s: &Settings<'_>) -> Result<ModuleOptimizer, String> {
@@ -320,12 +352,12 @@ fn optimizer(s: &Settings<'_>) -> Result<ModuleOptimizer, String> {
 /// Global-norm clipping and one AdamW step; returns the model and the
 /// gradient norm before clipping.
 fn update(
-    model: Gpt,
+    model: Policy,
     optim: &mut ModuleOptimizer,
     mut grads: GradientsParams,
     lr: f64,
     grad_clip: f64,
-) -> (Gpt, f64) {
+) -> (Policy, f64) {
     let norm = clip_global_norm(&model, &mut grads, grad_clip);
     (optim.step(lr, model, grads), norm)
 }
@@ -358,9 +390,9 @@ fn host(t: Tensor<2>) -> Result<Vec<f32>, String> {
 
 /// What a step hands to [`Cx::finish_step`] for its checkpoint.
 struct StepState<'m> {
-    model: &'m Gpt,
+    model: &'m Policy,
     optimizer: &'m ModuleOptimizer,
-    reference: Option<&'m Gpt>,
+    reference: Option<&'m Policy>,
     reward_state: Option<&'m State>,
     updates: u64,
     accuracy: Option<f64>,
@@ -381,7 +413,7 @@ impl Cx<'_, '_> {
     /// Held-out evaluation when due (every `eval_every` steps and at the end).
     fn maybe_eval(
         &mut self,
-        model: &Gpt,
+        model: &Policy,
         step: u64,
         steps: u64,
         line: &mut Value,
@@ -393,6 +425,7 @@ impl Cx<'_, '_> {
         }
         let h = heldout::evaluate(
             &model.valid(),
+            &self.vocab,
             self.task.as_ref(),
             &self.tools,
             s.count_or("eval_prompts", 64)?,
@@ -467,7 +500,7 @@ impl Cx<'_, '_> {
             metrics_bytes,
             rollouts_bytes,
         };
-        let mut models: Vec<(&str, &Gpt)> = self
+        let mut models: Vec<(&str, &Policy)> = self
             .whole
             .models
             .iter()
@@ -499,9 +532,9 @@ impl Cx<'_, '_> {
 /// Supervised fine-tuning on demonstrations.
 fn sft_stage(
     cx: &mut Cx<'_, '_>,
-    mut model: Gpt,
+    mut model: Policy,
     start: Resume,
-) -> Result<(Gpt, Option<f64>), String> {
+) -> Result<(Policy, Option<f64>), String> {
     let s = Settings::of(cx.stage);
     let steps = s.count("steps")? as u64;
     let batch = s.count("batch")?.max(1);
@@ -521,7 +554,6 @@ fn sft_stage(
         (true, Some(record)) => Some(checkpoint::restore(model.clone(), record, "reference")?),
         (true, None) => Some(model.clone()),
     };
-    let tokenizer = CharTokenizer;
     let mut accuracy = start.accuracy;
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
@@ -530,19 +562,19 @@ fn sft_stage(
         let seqs: Vec<Sequence> = samples
             .iter()
             .map(|smp| {
-                let mut response = tokenizer.encode(&smp.demonstration);
+                let mut response = cx.vocab.encode(&smp.demonstration)?;
                 // A cut demonstration gets no EOS: the model must not learn to stop there.
                 if response.len() <= max_tokens {
-                    response.push(EOS);
+                    response.push(cx.vocab.eos());
                 } else {
                     response.truncate(max_tokens);
                 }
-                Sequence {
-                    prompt: encode_prompt(smp.prompt()),
+                Ok(Sequence {
+                    prompt: cx.vocab.encode_prompt(smp.prompt())?,
                     response,
-                }
+                })
             })
-            .collect();
+            .collect::<Result<_, String>>()?;
         let tokens: usize = seqs.iter().map(|q| q.response.len()).sum();
         clock.trained_tokens = tokens;
         let train = clock.time("train", || -> Result<_, String> {
@@ -683,9 +715,23 @@ fn spread_rows(
     }
 }
 
+/// Each prompt's ids, `n` times in a row (a group's rollouts share a prompt).
+fn encode_repeated<'p>(
+    vocab: &Vocab,
+    prompts: impl Iterator<Item = &'p str>,
+    n: usize,
+) -> Result<Vec<Vec<u32>>, String> {
+    let mut out = Vec::new();
+    for p in prompts {
+        let ids = vocab.encode_prompt(p)?;
+        out.extend(std::iter::repeat_n(ids, n));
+    }
+    Ok(out)
+}
+
 /// Log-probabilities of each rollout's tokens under a (non-autodiff) model.
 fn logprobs_of(
-    model: &Gpt,
+    model: &Policy,
     seqs: &[Sequence],
     chunk: usize,
     temperature: f64,
@@ -722,9 +768,9 @@ fn reads_reference(stage: &Stage) -> bool {
 /// graph and the settings make the difference).
 fn rl_stage(
     cx: &mut Cx<'_, '_>,
-    mut model: Gpt,
+    mut model: Policy,
     start: Resume,
-) -> Result<(Gpt, Option<f64>), String> {
+) -> Result<(Policy, Option<f64>), String> {
     let s = Settings::of(cx.stage);
     let name = cx.stage.name.clone();
     let steps = s.count("steps")? as u64;
@@ -799,13 +845,12 @@ fn rl_stage(
             let texts = rlr_reward::branch_prompts(cx.stage, &batch, &options)
                 .map_err(|e| format!("stage `{name}` step {step}: {e}"))?;
             for plan in &plans {
-                let ids: Vec<Vec<u32>> = texts
-                    .get(&plan.name)
-                    .map(|t| t.as_slice())
-                    .unwrap_or_default()
-                    .iter()
-                    .flat_map(|p| std::iter::repeat_n(encode_prompt(p), plan.n))
-                    .collect();
+                let texts = texts.get(&plan.name).map(|t| t.as_slice());
+                let ids = encode_repeated(
+                    &cx.vocab,
+                    texts.unwrap_or_default().iter().map(String::as_str),
+                    plan.n,
+                )?;
                 let sampler = match (&reference, plan.from_reference) {
                     (Some(r), true) => r,
                     (None, true) => {
@@ -817,18 +862,23 @@ fn rl_stage(
                     (_, false) => &policy,
                 };
                 let gens = clock.time("sample", || {
-                    generate(sampler, &ids, &plan.sampling, &mut cx.whole.rng, &cx.plain)
+                    generate(
+                        sampler,
+                        &cx.vocab,
+                        &ids,
+                        &plan.sampling,
+                        &mut cx.whole.rng,
+                        &cx.plain,
+                    )
                 })?;
                 sets.push((SetId::Branch(plan.name.clone()), ids, gens));
             }
         }
-        let prompt_ids: Vec<Vec<u32>> = samples
-            .iter()
-            .flat_map(|smp| std::iter::repeat_n(encode_prompt(smp.prompt()), group))
-            .collect();
+        let prompt_ids = encode_repeated(&cx.vocab, samples.iter().map(|s| s.prompt()), group)?;
         let gens = clock.time("sample", || {
             generate_with_tools(
                 &policy,
+                &cx.vocab,
                 &prompt_ids,
                 &sampling,
                 &cx.tools,
@@ -855,7 +905,7 @@ fn rl_stage(
                         .tokens
                         .iter()
                         .copied()
-                        .chain(g.eos.then_some(EOS))
+                        .chain(g.eos.then_some(cx.vocab.eos()))
                         .collect(),
                 });
             }
@@ -884,6 +934,7 @@ fn rl_stage(
                 let rollout = Rollout {
                     text: g.text.clone(),
                     tokens: g.tokens.clone(),
+                    offsets: g.offsets.clone(),
                     logprob: g.logprob.clone(),
                     ref_logprob: reference_lp.as_ref().map_or_else(Vec::new, |r| {
                         r[row]
@@ -895,7 +946,6 @@ fn rl_stage(
                     entropy: g.entropy.clone(),
                     tool: g.tool.clone(),
                     truncated: g.truncated,
-                    ..Rollout::default()
                 };
                 let grp = &mut batch.groups[i / n.max(1)];
                 match set {
@@ -949,7 +999,7 @@ fn rl_stage(
                         row_weights(&sig.mask[base..base + part.len()], agg, sampling.max_tokens)
                     })
                     .collect();
-                let mut accumulated = GradientsAccumulator::<Gpt>::new();
+                let mut accumulated = GradientsAccumulator::<Policy>::new();
                 let mut value = 0.0;
                 let mut any = false;
                 for (u, micro) in part.chunks(MICRO).enumerate() {
@@ -1149,6 +1199,7 @@ stage rl = grpo(policy, train) {
                 checkpoint_every,
                 stop_after,
                 read: &no_files,
+                locate: &|p: &str| std::path::PathBuf::from(p),
                 progress: &mut quiet,
             },
         )?;

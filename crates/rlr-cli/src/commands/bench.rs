@@ -4,6 +4,7 @@
 //! the peak to compare with, and the peak memory.
 
 use std::io;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 
@@ -36,13 +37,25 @@ pub struct BenchArgs {
     pub json: bool,
 }
 
-/// Runs `rlr bench`: exit 1 if the recipe is wrong, 2 if a measurement fails.
+/// Runs `rlr bench`: exit 1 if the recipe is wrong or its model cannot be
+/// built (a missing file), 2 if a measurement fails.
 pub fn run(ctx: &mut Ctx<'_>, args: &BenchArgs) -> io::Result<i32> {
     let Some(program) = ctx.compile(&args.file).program() else {
         return Ok(EXIT_INPUT);
     };
-    let mut options = match rlr_engine::bench::BenchOptions::of(&program) {
-        Ok(o) => o,
+    // Model and tokenizer paths are relative to the recipe, as in `rlr run`.
+    let folder = Path::new(&args.file)
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let locate = |p: &str| folder.join(p);
+    let built = rlr_engine::bench::bench_model(&program).and_then(|decl| {
+        let device = rlr_engine::backend::device();
+        let built = rlr_engine::policy::build(decl, program.seed(), &device, &locate)?;
+        let options = rlr_engine::bench::BenchOptions::of(&program, &built.policy)?;
+        Ok((built.policy, built.vocab, options))
+    });
+    let (policy, vocab, mut options) = match built {
+        Ok(b) => b,
         Err(e) => {
             ctx.error(&e, &[], None);
             return Ok(EXIT_INPUT);
@@ -53,7 +66,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &BenchArgs) -> io::Result<i32> {
     options.new_tokens = args.new_tokens.unwrap_or(options.new_tokens);
     options.reps = args.reps;
     options.matmul = args.matmul;
-    match rlr_engine::bench::run(&options) {
+    match rlr_engine::bench::run(&options, policy, &vocab) {
         Ok(report) => {
             if args.json {
                 ctx.out(&format!("{}\n", report.json()))?;

@@ -105,6 +105,8 @@ pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
         let path = folder.join(p);
         std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
+    // Model and tokenizer files, like data files, are relative to the recipe.
+    let locate = |p: &str| folder.join(p);
     let out = plan.out.clone();
     let result = {
         let mut bar = Bar {
@@ -127,6 +129,7 @@ pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
                 checkpoint_every: args.checkpoint_every,
                 stop_after: None,
                 read: &read,
+                locate: &locate,
                 progress: &mut progress,
             },
         );

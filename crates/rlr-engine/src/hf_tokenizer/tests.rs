@@ -5,51 +5,8 @@
 
 use std::path::PathBuf;
 
-use rlr_weights::vocab::{TOKEN_CONTROL, TOKEN_NORMAL, Vocab};
-
 use super::*;
-
-const SPECIALS: [&str; 3] = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"];
-const MERGES: [&str; 4] = ["h e", "l l", "he ll", "Ġ w"];
-const TEMPLATE: &str = "{% for m in messages %}{{ bos_token }}{{ m.role }}\n{{ m.content }}{{ eos_token }}\n{% endfor %}{% if add_generation_prompt %}{{ bos_token }}assistant\n{% endif %}";
-
-/// GPT-2's byte-to-character map: printable bytes as themselves, the rest
-/// shifted above 255, so every byte is one visible character.
-fn byte_chars() -> Vec<char> {
-    let printable =
-        |b: u32| (33..=126).contains(&b) || (161..=172).contains(&b) || (174..=255).contains(&b);
-    let mut shifted = 0;
-    (0u32..256)
-        .map(|b| {
-            if printable(b) {
-                char::from_u32(b).unwrap_or('?')
-            } else {
-                shifted += 1;
-                char::from_u32(255 + shifted).unwrap_or('?')
-            }
-        })
-        .collect()
-}
-
-/// Ids: 0–2 special, then the 256 byte characters, then one per merge.
-fn tiny_vocab() -> Vocab {
-    let mut tokens: Vec<String> = SPECIALS.iter().map(|s| s.to_string()).collect();
-    tokens.extend(byte_chars().into_iter().map(String::from));
-    tokens.extend(MERGES.iter().map(|m| m.replace(' ', "")));
-    let mut token_types = vec![TOKEN_CONTROL; SPECIALS.len()];
-    token_types.resize(tokens.len(), TOKEN_NORMAL);
-    Vocab {
-        model: "gpt2".into(),
-        pre: Some("gpt2".into()),
-        tokens,
-        token_types,
-        merges: MERGES.iter().map(|m| m.to_string()).collect(),
-        bos_token_id: Some(1),
-        eos_token_id: Some(2),
-        pad_token_id: Some(0),
-        chat_template: Some(TEMPLATE.into()),
-    }
-}
+use crate::testkit::{TINY_TEMPLATE as TEMPLATE, tiny_bpe as tiny_vocab};
 
 fn ok<T>(r: Result<T, String>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))

@@ -145,7 +145,7 @@ fn golden_logits_tokens_and_greedy_reply_match_the_oracle() {
 
 /// Tokens/s of cached greedy decoding and the time of one training step
 /// (batch 2 × 64 tokens). Run in release:
-/// `SMOLLM2_GGUF=… cargo test --release -p rlr-engine --features pretrained smollm2_speed -- --ignored --nocapture`
+/// `SMOLLM2_GGUF=… cargo test --release -p rlr-engine smollm2_speed -- --ignored --nocapture`
 #[test]
 #[ignore = "a measurement, not a check"]
 fn smollm2_speed() {

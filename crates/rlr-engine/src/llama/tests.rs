@@ -2,57 +2,14 @@
 //! model against the f64 reference, cached decoding against the full
 //! forward, left padding, gradients on an autodiff device, bad weights.
 
-use std::collections::BTreeMap;
-
 use burn::optim::GradientsParams;
 use burn::prelude::*;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
-use rlr_weights::{LlamaConfig, Tensor as HostTensor, Weights};
+use rlr_weights::Weights;
 
 use super::{Llama, LlamaCache, reference};
 use crate::backend;
 use crate::model::attention_mask;
-use crate::testkit::{max_abs_diff, tokens};
-
-fn tiny_config(tied: bool) -> LlamaConfig {
-    LlamaConfig {
-        vocab_size: 37,
-        hidden_size: 24,
-        intermediate_size: 40,
-        num_hidden_layers: 2,
-        num_attention_heads: 4,
-        num_key_value_heads: 2,
-        // Not hidden / heads: the attention width (32) differs from the model's (24).
-        head_dim: 8,
-        rope_theta: 10_000.0,
-        rms_norm_eps: 1e-5,
-        max_position_embeddings: 64,
-        tie_word_embeddings: tied,
-        bos_token_id: Some(1),
-        eos_token_id: Some(2),
-    }
-}
-
-/// Random weights of every tensor `config` implies; norms near 1.
-pub(super) fn random_weights(config: LlamaConfig, seed: u64) -> Weights {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let tensors: BTreeMap<String, HostTensor> = rlr_weights::llama::expected_shapes(&config)
-        .into_iter()
-        .map(|(name, shape)| {
-            let n = shape.iter().product();
-            let norm = name.ends_with("norm.weight");
-            let data = (0..n)
-                .map(|_| {
-                    let u: f32 = rng.random_range(-1.0..1.0);
-                    if norm { 1.0 + 0.2 * u } else { 0.3 * u }
-                })
-                .collect();
-            (name, HostTensor { shape, data })
-        })
-        .collect();
-    Weights { config, tensors }
-}
+use crate::testkit::{max_abs_diff, random_weights, tiny_llama_config as tiny_config, tokens};
 
 fn host(x: Tensor<3>) -> Vec<f32> {
     x.into_data()

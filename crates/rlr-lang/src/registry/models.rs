@@ -38,14 +38,17 @@ pub static ALL: &[Builtin] = &[
             string(
                 "tokenizer",
                 "char",
-                "\"char\" (one token per character of the task's alphabet), \"byte\" (256 \
-                 byte tokens), or the path of a tokenizer.json",
+                "\"char\" (one token per printable ASCII character or newline, plus PAD, BOS \
+                 and EOS) or the path of a Hugging Face tokenizer.json (relative to the recipe's \
+                 folder, `$VARIABLE`s expanded when the run starts): the model then has that \
+                 vocabulary plus its own PAD, BOS and EOS. \"byte\" (256 byte tokens) is \
+                 reserved; the engine refuses it",
             ),
             int(
                 "context",
                 256,
                 Some(AT_LEAST_ONE),
-                "maximum sequence length, prompt plus response (learned positions)",
+                "maximum sequence length, prompt plus response (the rotary table's length)",
             ),
             int(
                 "mlp_ratio",
@@ -60,11 +63,13 @@ pub static ALL: &[Builtin] = &[
                 "dropout probability during SFT and RL",
             ),
         ],
-        "A decoder-only transformer initialised from the recipe's seed: token and learned \
-         position embeddings, `layers` pre-norm blocks of causal multi-head self-attention \
-         (`heads` heads of width/heads) and a GELU MLP of mlp_ratio·width, a final LayerNorm and \
-         an output projection tied to the token embedding. Small enough to train on a CPU.",
-        "[INFER] GPT-2-style architecture (Radford et al. 2019); rlr's built-in model.",
+        "A decoder-only transformer initialised from the recipe's seed: a token embedding, \
+         `layers` pre-norm blocks of causal multi-head self-attention (`heads` heads of \
+         width/heads, rotary positions) and a gated SwiGLU MLP of mlp_ratio·width, RMSNorm, a \
+         final RMSNorm and an output projection tied to the token embedding. Small enough to \
+         train on a CPU. Prompts are read as BOS, the prompt, a newline.",
+        "[INFER] GPT-2-style decoder (Radford et al. 2019) with Llama's RMSNorm, RoPE and \
+         SwiGLU; rlr's built-in model.",
     ),
     item(
         "load",
@@ -74,21 +79,28 @@ pub static ALL: &[Builtin] = &[
                 "path",
                 ParamType::Str,
                 None,
-                "a .gguf file or a folder with model.safetensors and config.json",
+                "a .gguf file or a folder with model.safetensors and config.json; relative \
+                 to the recipe's folder; `$NAME` or `${NAME}` is replaced by that environment \
+                 variable when the run starts (`load(\"$SMOLLM2_GGUF\")`)",
             ),
             optional(
                 "tokenizer",
                 ParamType::Str,
                 DefaultValue::Str(""),
                 None,
-                "path of a tokenizer.json; empty uses the one stored with the model (GGUF \
-                 metadata or tokenizer.json beside the weights)",
+                "path of a tokenizer.json (same rules as `path`); empty uses the one stored \
+                 with the model (GGUF metadata, or tokenizer.json and tokenizer_config.json \
+                 beside the weights). With a path, special ids come from the model's config \
+                 and the chat template from the model's own tokenizer",
             ),
         ],
         "A pretrained Llama-architecture causal LM (RMSNorm, RoPE, grouped-query attention, \
          SwiGLU), e.g. SmolLM2-135M-Instruct, loaded from GGUF (quantised tensors are \
-         dequantised to f32) or from HF-layout safetensors. The path is read when the run \
-         starts, not by `rlr check`.",
+         dequantised to f32) or from HF-layout safetensors. The files are read when the run \
+         starts, not by `rlr check`; a missing variable or file, or a malformed one, stops \
+         the run with an error naming the model and the path. Prompts go through the model's \
+         chat template (one user turn and the generation prompt) when it has one; generation \
+         ends at its end-of-sequence token, and special tokens are never sampled.",
         "[INFER] Llama architecture as stored by llama.cpp/HF; see design/models.md for the \
          tested SmolLM2 file.",
     ),
