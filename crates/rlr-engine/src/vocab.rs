@@ -187,78 +187,112 @@ impl Vocab {
             vocab: self.clone(),
             ids: Vec::new(),
             text: String::new(),
+            offsets: Vec::new(),
+            prefix: 0,
+            read: 0,
         }
     }
 }
 
-/// A response's text as its tokens arrive.
+/// A response's text as its tokens arrive, and where each token starts.
 ///
 /// BPE pieces do not always end on a character: a byte-level token may be
-/// the first byte of a character the next token completes, and the text of
-/// a prefix of ids is then not a prefix of the text of all of them. So the
-/// text is the decoding of all ids so far (an unfinished character shows as
-/// U+FFFD until completed), and offsets are computed once, at the end.
+/// the first byte of a character that the next token completes. Such a
+/// token waits: the text grows only by whole characters, and a waiting
+/// token starts where the text it completes will (its offset is the text's
+/// length when it arrived). Decoding restarts a few tokens back rather than
+/// at the response's start (as Hugging Face's text-generation server does),
+/// so each token costs a short decode, and decoders that treat a sequence's
+/// first token specially (SentencePiece's leading space) see the same
+/// context in both decodes they compare.
 #[derive(Clone, Debug)]
 pub struct Decoder {
     vocab: Vocab,
     ids: Vec<u32>,
     text: String,
+    offsets: Vec<usize>,
+    /// Tokens before `prefix` are settled; both decodes start there.
+    prefix: usize,
+    /// Tokens before `read` are in `text`; the rest wait for a whole character.
+    read: usize,
 }
 
 impl Decoder {
     /// Appends one token.
     pub fn push(&mut self, id: u32) -> Result<(), String> {
-        match &self.vocab {
-            Vocab::Char => {
-                if let Some(c) = CharTokenizer.decode_token(id) {
-                    self.text.push(c);
-                }
+        let Vocab::Hf(h) = &self.vocab else {
+            if let Some(c) = CharTokenizer.decode_token(id) {
+                self.text.push(c);
             }
-            Vocab::Hf(h) => {
-                self.ids.push(id);
-                self.text = h.tokenizer.decode(&self.ids, false)?;
+            return Ok(());
+        };
+        let h = h.clone();
+        self.offsets.push(self.text.len());
+        self.ids.push(id);
+        let before = h
+            .tokenizer
+            .decode(&self.ids[self.prefix..self.read], false)?;
+        let now = h.tokenizer.decode(&self.ids[self.prefix..], false)?;
+        match now.strip_prefix(before.as_str()) {
+            Some(piece) if piece.ends_with('\u{FFFD}') || piece.is_empty() => {}
+            Some(piece) => {
+                self.text.push_str(piece);
+                self.prefix = self.read;
+                self.read = self.ids.len();
             }
+            // A decoder whose text of more tokens does not extend that of
+            // fewer: decode everything again.
+            None => self.redecode(&h)?,
         }
         Ok(())
     }
 
-    /// The text so far.
+    /// The whole text again from every token, offsets kept inside it and on
+    /// its characters.
+    fn redecode(&mut self, h: &HfVocab) -> Result<(), String> {
+        self.text = h.tokenizer.decode(&self.ids, false)?;
+        self.prefix = 0;
+        self.read = self.ids.len();
+        // Inside the text, on a character, and no later than the next token.
+        let mut next = self.text.len();
+        for o in self.offsets.iter_mut().rev() {
+            let mut at = (*o).min(next);
+            while !self.text.is_char_boundary(at) {
+                at -= 1;
+            }
+            *o = at;
+            next = at;
+        }
+        Ok(())
+    }
+
+    /// The text so far (whole characters only).
     pub fn text(&self) -> &str {
         &self.text
     }
 
     /// The text and the byte offset in it where each token starts (empty
-    /// for the character vocabulary: one token per character).
-    ///
-    /// Token `i` starts where the text of tokens `0..i` stops agreeing with
-    /// the whole text (at a character boundary). A token that completes no
-    /// character of its own (the leading bytes of one that a later token
-    /// finishes) therefore starts where the next token does: offsets never
-    /// decrease and never pass the end of the text.
-    pub fn finish(self) -> Result<(String, Vec<usize>), String> {
+    /// for the character vocabulary: one token per character). Tokens still
+    /// waiting for a character's last bytes are decoded as they are (an
+    /// unfinished character becomes U+FFFD). Offsets never decrease and
+    /// never pass the end of the text.
+    pub fn finish(mut self) -> Result<(String, Vec<usize>), String> {
         let Vocab::Hf(h) = &self.vocab else {
             return Ok((self.text, Vec::new()));
         };
-        let mut offsets = Vec::with_capacity(self.ids.len());
-        for i in 0..self.ids.len() {
-            let prefix = h.tokenizer.decode(&self.ids[..i], false)?;
-            offsets.push(common_prefix(&prefix, &self.text));
+        let h = h.clone();
+        if self.read < self.ids.len() {
+            let before = h
+                .tokenizer
+                .decode(&self.ids[self.prefix..self.read], false)?;
+            let now = h.tokenizer.decode(&self.ids[self.prefix..], false)?;
+            match now.strip_prefix(before.as_str()) {
+                Some(piece) => self.text.push_str(piece),
+                None => self.redecode(&h)?,
+            }
         }
-        // A decoder whose prefixes are not prefixes (none known) must still
-        // give non-decreasing offsets: a token starts no later than the next.
-        for i in (1..offsets.len()).rev() {
-            offsets[i - 1] = offsets[i - 1].min(offsets[i]);
-        }
-        Ok((self.text, offsets))
+        Ok((self.text, self.offsets))
     }
-}
-
-/// Bytes at the start of `a` and `b` that agree, whole characters only.
-fn common_prefix(a: &str, b: &str) -> usize {
-    a.char_indices()
-        .zip(b.chars())
-        .find(|((_, x), y)| x != y)
-        .map_or_else(|| a.len().min(b.len()), |((i, _), _)| i)
 }
 
 #[cfg(test)]

@@ -124,14 +124,16 @@ fn offsets_mark_where_each_token_starts_and_a_split_character_shares_one() {
     };
     assert_eq!((rollout.token_count(), rollout.token_at(12)), (11, 9));
 
-    // While é is half there, the text shows U+FFFD; cut there, the one
-    // token still has an offset inside the text.
+    // While é is half there, the text stops before it (stop strings never
+    // see a half character); cut there, the token is decoded as it is and
+    // still starts inside the text.
     let mut d = v.decoder();
     for &i in &ids[..9] {
         ok(d.push(i));
     }
-    assert!(d.text().ends_with('\u{FFFD}'), "{:?}", d.text());
+    assert_eq!(d.text(), "hello world ");
     let (cut, offsets) = ok(d.finish());
+    assert_eq!(cut, "hello world \u{FFFD}");
     assert_eq!(offsets.len(), 9);
     assert_eq!(offsets[8], 12);
     assert!(
@@ -141,11 +143,62 @@ fn offsets_mark_where_each_token_starts_and_a_split_character_shares_one() {
     );
 }
 
+/// Bytes at the start of `a` and `b` that agree, whole characters only.
+fn common_prefix(a: &str, b: &str) -> usize {
+    a.char_indices()
+        .zip(b.chars())
+        .find(|((_, x), y)| x != y)
+        .map_or_else(|| a.len().min(b.len()), |((i, _), _)| i)
+}
+
 #[test]
-fn common_prefixes_stop_at_character_boundaries() {
-    assert_eq!(common_prefix("abc", "abd"), 2);
-    assert_eq!(common_prefix("ab", "abc"), 2);
-    assert_eq!(common_prefix("abc", "ab"), 2);
+fn incremental_offsets_are_where_the_text_of_the_tokens_before_stops_agreeing() {
+    // The definition, computed the slow way: token i starts where the
+    // decoding of tokens 0..i stops agreeing with the whole text.
+    let v = ok(Vocab::for_pretrained(chat_tokenizer(), 263, None));
+    let Vocab::Hf(h) = &v else {
+        panic!("not a Hugging Face vocabulary")
+    };
+    for text in [
+        "héllo wörld 😀 ok",
+        "日本語 text\n",
+        "a😀😀b",
+        "<|im_start|>hi",
+        "",
+    ] {
+        let ids = ok(v.encode(text));
+        let mut d = v.decoder();
+        for &i in &ids {
+            ok(d.push(i));
+            assert!(!d.text().contains('\u{FFFD}'), "{text:?}: {:?}", d.text());
+        }
+        let (got, offsets) = ok(d.finish());
+        assert_eq!(got, text);
+        let slow: Vec<usize> = (0..ids.len())
+            .map(|i| common_prefix(&ok(h.tokenizer.decode(&ids[..i], false)), text))
+            .collect();
+        assert_eq!(offsets, slow, "{text:?}");
+    }
     assert_eq!(common_prefix("a\u{FFFD}", "aé"), 1);
-    assert_eq!(common_prefix("", "x"), 0);
+    assert_eq!(common_prefix("abc", "ab"), 2);
+}
+
+#[test]
+fn decoding_everything_again_keeps_offsets_inside_the_text_and_on_characters() {
+    // What a decoder that does not extend its own text falls back on.
+    let v = ok(Vocab::for_pretrained(chat_tokenizer(), 263, None));
+    let Vocab::Hf(h) = &v else {
+        panic!("not a Hugging Face vocabulary")
+    };
+    let mut d = v.decoder();
+    for &i in &ok(v.encode("aé")) {
+        ok(d.push(i));
+    }
+    // Offsets as a confused decoder might have left them: past the end,
+    // inside é, going back.
+    d.offsets = vec![9, 2, 1];
+    ok(d.redecode(h));
+    assert_eq!(d.text, "aé");
+    assert_eq!(d.offsets, vec![1, 1, 1]);
+    assert_eq!((d.prefix, d.read), (0, 3));
 }
