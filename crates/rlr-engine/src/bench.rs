@@ -218,8 +218,14 @@ pub fn run(o: &BenchOptions, model: Policy, vocab: &Vocab) -> Result<BenchReport
     let policy = model.valid();
     // Ids spread over the vocabulary (past its first few, often special);
     // what they say does not change the cost.
-    let size = vocab.size().max(5) as u32;
-    let id = |x: usize| 4 + (x as u32 % (size - 4));
+    let size = vocab.size().max(1) as u32;
+    let id = |x: usize| {
+        if size > 4 {
+            4 + x as u32 % (size - 4)
+        } else {
+            x as u32 % size
+        }
+    };
     let prompts: Vec<Vec<u32>> = (0..o.batch)
         .map(|b| {
             vocab

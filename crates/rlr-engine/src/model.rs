@@ -40,7 +40,7 @@ impl GptSpec {
     pub fn from_decl(decl: &Decl, vocab: usize) -> Result<GptSpec, String> {
         if decl.builtin != "gpt" {
             return Err(format!(
-                "model `{}` is `{}`; the engine builds only `gpt`",
+                "model `{}` is `{}`, not `gpt`",
                 decl.name, decl.builtin
             ));
         }
