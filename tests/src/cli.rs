@@ -419,12 +419,17 @@ fn run_checks_then_refuses_what_the_engine_does_not_support_yet() {
         o.stderr
     );
     // A setting the engine does not do yet is refused by name, not ignored.
-    let o = rlr_with_stdin(
-        &["run", "-", "--out", "runs/x", "--set", "max_rounds=2"],
-        TINY.as_bytes(),
+    let once = TINY.replace(
+        "  optimize",
+        "  branch again = rollout(sample.rephrased, once = true)\n  optimize",
     );
+    let o = rlr_with_stdin(&["run", "-", "--out", "runs/x"], once.as_bytes());
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("max_rounds > 1"), "{}", o.stderr);
+    assert!(o.stderr.contains("`once = true`"), "{}", o.stderr);
+    assert!(
+        !std::path::Path::new("runs/x").exists(),
+        "refused before the run directory"
+    );
     let o = rlr_with_stdin(&["run", "-"], TINY.replace("exact(", "exakt(").as_bytes());
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("error[E0100]"), "{}", o.stderr);

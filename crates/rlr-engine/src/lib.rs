@@ -27,6 +27,7 @@ pub mod manifest;
 pub mod model;
 pub mod pack;
 pub mod progress;
+pub mod round;
 pub mod rundir;
 pub mod sample;
 pub mod settings;
