@@ -897,6 +897,63 @@ fn sweep_stops_at_a_bad_point_and_writes_nothing() {
 }
 
 #[test]
+fn sweep_set_overrides_every_point_and_is_checked() {
+    let t = TempDir::new("sweep-set");
+    let out = t.path("out");
+    let template = pearl_gate();
+    let sweep = |set: &str| {
+        rlr(&[
+            "sweep",
+            &template,
+            "--grid",
+            "gate=0.01,0.1",
+            "--grid",
+            "bypass=0.3",
+            "--set",
+            set,
+            "--set",
+            "warmup.steps=5",
+            "--out",
+            &out,
+            "--check",
+        ])
+    };
+    let o = sweep("rl.steps=7");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for (name, text) in folder(&out).iter().filter(|(n, _)| n.ends_with(".rlr")) {
+        assert!(text.contains("steps     = 7"), "{name}: {text}");
+        assert!(text.contains("steps = 5, lr"), "{name}: {text}");
+    }
+    let again = t.path("again");
+    let o = rlr(&[
+        "sweep",
+        &template,
+        "--grid",
+        "gate=0.01",
+        "--grid",
+        "bypass=0.3",
+        "--set",
+        "rl.steps=0",
+        "--out",
+        &again,
+        "--check",
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("`steps` must be >= 1, but is 0"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("does not check with the `--set` overrides"),
+        "{}",
+        o.stderr
+    );
+    assert!(!Path::new(&again).exists());
+}
+
+#[test]
 fn undefined_template_variables_are_located() {
     let t = TempDir::new("sweep-undefined");
     let template = pearl_gate();
