@@ -419,12 +419,17 @@ fn run_checks_then_refuses_what_the_engine_does_not_support_yet() {
         o.stderr
     );
     // A setting the engine does not do yet is refused by name, not ignored.
-    let o = rlr_with_stdin(
-        &["run", "-", "--out", "runs/x", "--set", "max_rounds=2"],
-        TINY.as_bytes(),
+    let once = TINY.replace(
+        "  optimize",
+        "  branch again = rollout(sample.rephrased, once = true)\n  optimize",
     );
+    let o = rlr_with_stdin(&["run", "-", "--out", "runs/x"], once.as_bytes());
     assert_eq!(o.code, 2, "{}", o.stderr);
-    assert!(o.stderr.contains("max_rounds > 1"), "{}", o.stderr);
+    assert!(o.stderr.contains("`once = true`"), "{}", o.stderr);
+    assert!(
+        !std::path::Path::new("runs/x").exists(),
+        "refused before the run directory"
+    );
     let o = rlr_with_stdin(&["run", "-"], TINY.replace("exact(", "exakt(").as_bytes());
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("error[E0100]"), "{}", o.stderr);
@@ -889,6 +894,63 @@ fn sweep_stops_at_a_bad_point_and_writes_nothing() {
         "{err}"
     );
     assert!(!Path::new(&out).exists());
+}
+
+#[test]
+fn sweep_set_overrides_every_point_and_is_checked() {
+    let t = TempDir::new("sweep-set");
+    let out = t.path("out");
+    let template = pearl_gate();
+    let sweep = |set: &str| {
+        rlr(&[
+            "sweep",
+            &template,
+            "--grid",
+            "gate=0.01,0.1",
+            "--grid",
+            "bypass=0.3",
+            "--set",
+            set,
+            "--set",
+            "warmup.steps=5",
+            "--out",
+            &out,
+            "--check",
+        ])
+    };
+    let o = sweep("rl.steps=7");
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    for (name, text) in folder(&out).iter().filter(|(n, _)| n.ends_with(".rlr")) {
+        assert!(text.contains("steps     = 7"), "{name}: {text}");
+        assert!(text.contains("steps = 5, lr"), "{name}: {text}");
+    }
+    let again = t.path("again");
+    let o = rlr(&[
+        "sweep",
+        &template,
+        "--grid",
+        "gate=0.01",
+        "--grid",
+        "bypass=0.3",
+        "--set",
+        "rl.steps=0",
+        "--out",
+        &again,
+        "--check",
+    ]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(
+        o.stderr.contains("`steps` must be >= 1, but is 0"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr
+            .contains("does not check with the `--set` overrides"),
+        "{}",
+        o.stderr
+    );
+    assert!(!Path::new(&again).exists());
 }
 
 #[test]

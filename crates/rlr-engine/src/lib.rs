@@ -29,6 +29,7 @@ pub mod model;
 pub mod pack;
 pub mod policy;
 pub mod progress;
+pub mod round;
 pub mod rundir;
 pub mod sample;
 pub mod settings;

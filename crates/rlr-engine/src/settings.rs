@@ -195,20 +195,16 @@ impl<'a> Settings<'a> {
     }
 
     /// Fails, naming the setting, where the stage asks for something this
-    /// engine does not do yet, so nothing is silently ignored.
+    /// engine does not do yet, so nothing is silently ignored: checked for
+    /// every stage before the first one trains.
     pub fn refuse_unsupported(&self) -> Result<(), String> {
-        let name = &self.stage.name;
-        let mut missing = Vec::new();
-        if self.count_or("max_rounds", 1)? > 1 {
-            missing.push("max_rounds > 1");
+        if self.stage.branches.is_empty() {
+            return Ok(());
         }
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(format!(
-                "stage `{name}` uses what the engine does not support yet: {}",
-                missing.join(", ")
-            ))
+        let sampling = self.sampling()?;
+        for b in &self.stage.branches {
+            crate::branch::BranchPlan::of(self.stage, b, &sampling)?;
         }
+        Ok(())
     }
 }

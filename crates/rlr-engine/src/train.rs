@@ -15,7 +15,7 @@ use burn::optim::{AdamWConfig, GradientsAccumulator, GradientsParams, ModuleOpti
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rlr_lang::ast::DeclKind;
+use rlr_lang::ast::{DeclKind, FilterKind};
 use rlr_lang::ir::{Const, Program, Stage};
 use rlr_reward::replay::Row;
 use rlr_reward::{Batch, Group, Rollout, SetId, State};
@@ -35,8 +35,9 @@ use crate::manifest::{self, Manifest, RecipeText};
 use crate::pack::{Sequence, pack};
 use crate::policy::{self, Policy};
 use crate::progress::{Clock, Progress};
+use crate::round::{Round, SetRollouts};
 use crate::rundir::RunDir;
-use crate::sample::{Generated, Tools, generate, generate_with_tools};
+use crate::sample::{Generated, Sampling, Tools, generate, generate_with_tools};
 use crate::settings::Anchor;
 use crate::settings::Settings;
 use crate::vocab::Vocab;
@@ -764,6 +765,203 @@ fn reads_reference(stage: &Stage) -> bool {
         .any(|n| n.expr.any(&pred) || n.fallback.as_ref().is_some_and(|f| f.any(&pred)))
 }
 
+/// What every generation round of one RL step shares.
+struct RoundSpec<'r> {
+    plans: &'r [BranchPlan],
+    sampling: &'r Sampling,
+    group: usize,
+    /// Rows per reference forward pass.
+    minibatch: usize,
+    /// The policy (a non-autodiff copy) the main rollouts come from.
+    policy: &'r Policy,
+    reference: Option<&'r Policy>,
+    options: &'r rlr_reward::Options<'r>,
+    step: u64,
+    steps: u64,
+}
+
+/// Samples one round: `prompts` fresh train problems, their branch
+/// rollouts, then `group` main rollouts each, the training rows and the
+/// reference's log-probs (which `kl_estimate` nodes read, so before scoring).
+fn sample_round(
+    cx: &mut Cx<'_, '_>,
+    spec: &RoundSpec<'_>,
+    prompts: usize,
+    clock: &mut Clock,
+) -> Result<Round, String> {
+    let name = &cx.stage.name;
+    let step = spec.step;
+    let samples = cx.train_samples(prompts);
+    let mut batch = Batch {
+        step,
+        steps: spec.steps,
+        groups: samples
+            .iter()
+            .map(|smp| Group {
+                sample: smp.fields.clone(),
+                rollouts: Vec::new(),
+                branches: BTreeMap::new(),
+            })
+            .collect(),
+    };
+    // Branches first: their prompts depend on no rollout (PEARL's
+    // checklist). Halted prompts' main rollouts are still sampled and
+    // then masked out of every loss term by the runtime.
+    let mut sets: Vec<SetRollouts> = Vec::new();
+    if !spec.plans.is_empty() {
+        let texts = rlr_reward::branch_prompts(cx.stage, &batch, spec.options)
+            .map_err(|e| format!("stage `{name}` step {step}: {e}"))?;
+        for plan in spec.plans {
+            let texts = texts.get(&plan.name).map(|t| t.as_slice());
+            let ids = encode_repeated(
+                &cx.vocab,
+                texts.unwrap_or_default().iter().map(String::as_str),
+                plan.n,
+            )?;
+            let sampler = match (spec.reference, plan.from_reference) {
+                (Some(r), true) => r,
+                (None, true) => {
+                    return Err(format!(
+                        "stage `{name}`: branch `{}` samples from a reference the stage does not keep",
+                        plan.name
+                    ));
+                }
+                (_, false) => spec.policy,
+            };
+            let gens = clock.time("sample", || {
+                generate(
+                    sampler,
+                    &cx.vocab,
+                    &ids,
+                    &plan.sampling,
+                    &mut cx.whole.rng,
+                    &cx.plain,
+                )
+            })?;
+            sets.push(SetRollouts {
+                set: SetId::Branch(plan.name.clone()),
+                per_group: plan.n,
+                prompts: ids,
+                gens,
+            });
+        }
+    }
+    let prompt_ids = encode_repeated(&cx.vocab, samples.iter().map(|s| s.prompt()), spec.group)?;
+    let gens = clock.time("sample", || {
+        generate_with_tools(
+            spec.policy,
+            &cx.vocab,
+            &prompt_ids,
+            spec.sampling,
+            &cx.tools,
+            &mut cx.whole.rng,
+            &cx.plain,
+        )
+    })?;
+    sets.insert(
+        0,
+        SetRollouts {
+            set: SetId::Main,
+            per_group: spec.group,
+            prompts: prompt_ids,
+            gens,
+        },
+    );
+    let layout = RowLayout::new(samples.len(), spec.group, spec.plans);
+    // Every set's rollouts as training rows, grouped by prompt.
+    let mut slots: Vec<Option<Sequence>> = vec![None; layout.rows()];
+    for s in &sets {
+        for (i, (p, g)) in s.prompts.iter().zip(&s.gens).enumerate() {
+            let row = layout
+                .row(&s.set, i)
+                .ok_or_else(|| format!("stage `{name}`: no training row for {:?} {i}", s.set))?;
+            slots[row] = Some(Sequence {
+                prompt: p.clone(),
+                response: g
+                    .tokens
+                    .iter()
+                    .copied()
+                    .chain(g.eos.then_some(cx.vocab.eos()))
+                    .collect(),
+            });
+        }
+    }
+    let seqs: Vec<Sequence> = slots
+        .into_iter()
+        .collect::<Option<_>>()
+        .ok_or_else(|| format!("stage `{name}`: a training row has no rollout"))?;
+    let reference_lp = match spec.reference {
+        Some(r) => Some(clock.time("reference", || {
+            logprobs_of(
+                r,
+                &seqs,
+                spec.minibatch,
+                spec.sampling.temperature,
+                &cx.plain,
+            )
+        })?),
+        None => None,
+    };
+    for s in &sets {
+        for (i, g) in s.gens.iter().enumerate() {
+            let row = layout.row(&s.set, i).unwrap_or(0);
+            let rollout = Rollout {
+                text: g.text.clone(),
+                tokens: g.tokens.clone(),
+                offsets: g.offsets.clone(),
+                logprob: g.logprob.clone(),
+                ref_logprob: reference_lp.as_ref().map_or_else(Vec::new, |r| {
+                    r[row]
+                        .iter()
+                        .take(g.tokens.len())
+                        .map(|&x| f64::from(x))
+                        .collect()
+                }),
+                entropy: g.entropy.clone(),
+                tool: g.tool.clone(),
+                truncated: g.truncated,
+            };
+            let grp = &mut batch.groups[i / s.per_group.max(1)];
+            match &s.set {
+                SetId::Main => grp.rollouts.push(rollout),
+                SetId::Branch(b) => grp.branches.entry(b.clone()).or_default().push(rollout),
+            }
+        }
+    }
+    Ok(Round {
+        batch,
+        sets,
+        seqs,
+        reference_lp,
+        rows_per_group: layout.per_group,
+    })
+}
+
+/// Runs the reward graph, filters and objectives on a round.
+fn score(
+    stage: &Stage,
+    round: &Round,
+    state: &mut State,
+    options: &rlr_reward::Options<'_>,
+    clock: &mut Clock,
+) -> Result<rlr_reward::Evaluation, String> {
+    clock
+        .time("reward", || {
+            rlr_reward::evaluate(stage, &round.batch, state, options)
+        })
+        .map_err(|e| {
+            format!(
+                "stage `{}` step {}: reward graph: {e}",
+                stage.name, round.batch.step
+            )
+        })
+}
+
+/// The complement of a per-group flag vector.
+fn not(flags: &[bool]) -> Vec<bool> {
+    flags.iter().map(|f| !f).collect()
+}
+
 /// A reinforcement-learning stage (GRPO, DAPO, Dr.GRPO, ...: the reward
 /// graph and the settings make the difference).
 fn rl_stage(
@@ -791,7 +989,8 @@ fn rl_stage(
         .iter()
         .map(|b| BranchPlan::of(cx.stage, b, &sampling))
         .collect::<Result<_, _>>()?;
-    let rows_layout = RowLayout::new(prompts, group, &plans);
+    let max_rounds = s.count_or("max_rounds", 1)?.max(1);
+    let refill = max_rounds > 1 && cx.stage.filters.iter().any(|f| f.kind == FilterKind::Drop);
     let mut optim = optimizer(&s)?;
     if let Some(record) = start.optimizer {
         optim = optim.load_record(record);
@@ -818,155 +1017,68 @@ fn rl_stage(
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
         cx.seed_step(step);
-        let samples = cx.train_samples(prompts);
         let policy = model.valid();
         let options = rlr_reward::Options {
             seed,
             probes: None,
             before_rollout: false,
         };
-        let mut batch = Batch {
+        let spec = RoundSpec {
+            plans: &plans,
+            sampling: &sampling,
+            group,
+            minibatch,
+            policy: &policy,
+            reference: reference.as_ref(),
+            options: &options,
             step,
             steps,
-            groups: samples
-                .iter()
-                .map(|smp| Group {
-                    sample: smp.fields.clone(),
-                    rollouts: Vec::new(),
-                    branches: BTreeMap::new(),
-                })
-                .collect(),
         };
-        // Branches first: their prompts depend on no rollout (PEARL's
-        // checklist). Halted prompts' main rollouts are still sampled and
-        // then masked out of every loss term by the runtime.
-        let mut sets: Vec<(SetId, Vec<Vec<u32>>, Vec<Generated>)> = Vec::new();
-        if !plans.is_empty() {
-            let texts = rlr_reward::branch_prompts(cx.stage, &batch, &options)
-                .map_err(|e| format!("stage `{name}` step {step}: {e}"))?;
-            for plan in &plans {
-                let texts = texts.get(&plan.name).map(|t| t.as_slice());
-                let ids = encode_repeated(
-                    &cx.vocab,
-                    texts.unwrap_or_default().iter().map(String::as_str),
-                    plan.n,
-                )?;
-                let sampler = match (&reference, plan.from_reference) {
-                    (Some(r), true) => r,
-                    (None, true) => {
-                        return Err(format!(
-                            "stage `{name}`: branch `{}` samples from a reference the stage does not keep",
-                            plan.name
-                        ));
-                    }
-                    (_, false) => &policy,
-                };
-                let gens = clock.time("sample", || {
-                    generate(
-                        sampler,
-                        &cx.vocab,
-                        &ids,
-                        &plan.sampling,
-                        &mut cx.whole.rng,
-                        &cx.plain,
-                    )
-                })?;
-                sets.push((SetId::Branch(plan.name.clone()), ids, gens));
+        let mut round = sample_round(cx, &spec, prompts, &mut clock)?;
+        clock.sampled_tokens = round.sampled_tokens();
+        let mut evaluation = score(cx.stage, &round, &mut state, &options, &mut clock)?;
+        // DAPO's dynamic sampling: refill what `drop` removed with fresh
+        // prompts, re-scoring the final batch as one (group and batch
+        // statistics, and staged state, belong to what is trained).
+        let mut rounds = 1;
+        if refill {
+            let mut kept = round.clone().keep(&not(&evaluation.dropped));
+            while kept.groups() < prompts && rounds < max_rounds {
+                state.discard();
+                let more = sample_round(cx, &spec, prompts, &mut clock)?;
+                clock.sampled_tokens += more.sampled_tokens();
+                rounds += 1;
+                let ev = score(cx.stage, &more, &mut state, &options, &mut clock)?;
+                round = more.clone();
+                kept.extend(more.keep(&not(&ev.dropped)));
             }
+            state.discard();
+            if kept.groups() > 0 {
+                round = kept.truncate(prompts);
+            }
+            evaluation = score(cx.stage, &round, &mut state, &options, &mut clock)?;
         }
-        let prompt_ids = encode_repeated(&cx.vocab, samples.iter().map(|s| s.prompt()), group)?;
-        let gens = clock.time("sample", || {
-            generate_with_tools(
-                &policy,
-                &cx.vocab,
-                &prompt_ids,
-                &sampling,
-                &cx.tools,
-                &mut cx.whole.rng,
-                &cx.plain,
-            )
-        })?;
-        sets.insert(0, (SetId::Main, prompt_ids, gens.clone()));
-        clock.sampled_tokens = sets
+        let rows_layout = RowLayout::new(round.groups(), group, &plans);
+        let Round {
+            batch,
+            sets,
+            seqs,
+            reference_lp,
+            ..
+        } = round;
+        let gens: Vec<Generated> = sets
             .iter()
-            .flat_map(|(_, _, g)| g)
-            .map(|g| g.tokens.len())
-            .sum();
-        // Every set's rollouts as training rows, grouped by prompt.
-        let mut slots: Vec<Option<Sequence>> = vec![None; rows_layout.rows()];
-        for (set, ids, gs) in &sets {
-            for (i, (p, g)) in ids.iter().zip(gs).enumerate() {
-                let row = rows_layout
-                    .row(set, i)
-                    .ok_or_else(|| format!("stage `{name}`: no training row for {set:?} {i}"))?;
-                slots[row] = Some(Sequence {
-                    prompt: p.clone(),
-                    response: g
-                        .tokens
-                        .iter()
-                        .copied()
-                        .chain(g.eos.then_some(cx.vocab.eos()))
-                        .collect(),
-                });
-            }
-        }
-        let seqs: Vec<Sequence> = slots
-            .into_iter()
-            .collect::<Option<_>>()
-            .ok_or_else(|| format!("stage `{name}`: a training row has no rollout"))?;
-        // The reference's log-probs, before the reward graph: `kl_estimate`
-        // nodes read them (KL in the reward), and the loss's KL term too.
-        let reference_lp = match &reference {
-            Some(r) => Some(clock.time("reference", || {
-                logprobs_of(r, &seqs, minibatch, sampling.temperature, &cx.plain)
-            })?),
-            None => None,
-        };
-        for (set, _, gs) in &sets {
-            let (_, n, _) = rows_layout
-                .sets
-                .iter()
-                .find(|(s, _, _)| s == set)
-                .cloned()
-                .unwrap_or((SetId::Main, 1, 0));
-            for (i, g) in gs.iter().enumerate() {
-                let row = rows_layout.row(set, i).unwrap_or(0);
-                let rollout = Rollout {
-                    text: g.text.clone(),
-                    tokens: g.tokens.clone(),
-                    offsets: g.offsets.clone(),
-                    logprob: g.logprob.clone(),
-                    ref_logprob: reference_lp.as_ref().map_or_else(Vec::new, |r| {
-                        r[row]
-                            .iter()
-                            .take(g.tokens.len())
-                            .map(|&x| f64::from(x))
-                            .collect()
-                    }),
-                    entropy: g.entropy.clone(),
-                    tool: g.tool.clone(),
-                    truncated: g.truncated,
-                };
-                let grp = &mut batch.groups[i / n.max(1)];
-                match set {
-                    SetId::Main => grp.rollouts.push(rollout),
-                    SetId::Branch(b) => grp.branches.entry(b.clone()).or_default().push(rollout),
-                }
-            }
-        }
-        let evaluation = clock
-            .time("reward", || {
-                rlr_reward::evaluate(cx.stage, &batch, &mut state, &options)
-            })
-            .map_err(|e| format!("stage `{name}` step {step}: reward graph: {e}"))?;
+            .find(|s| s.set == SetId::Main)
+            .map(|s| s.gens.clone())
+            .unwrap_or_default();
         let signals: Vec<Signal> = evaluation
             .objectives
             .iter()
             .map(|sig| {
                 let gs = sets
                     .iter()
-                    .find(|(set, _, _)| *set == sig.set)
-                    .map(|(_, _, g)| g.as_slice())
+                    .find(|s| s.set == sig.set)
+                    .map(|s| s.gens.as_slice())
                     .unwrap_or_default();
                 per_rollout(cx.stage, sig, gs)
                     .map(|one| spread_rows(one, &sig.set, gs, &rows_layout, &seqs))
@@ -1106,6 +1218,11 @@ fn rl_stage(
             "metrics": serde_json::to_value(&evaluation.metrics)
                 .map_err(|e| format!("encoding metrics: {e}"))?,
         });
+        if refill {
+            // How hard dynamic sampling worked, and what it kept.
+            line["rounds"] = json!(rounds);
+            line["kept_groups"] = json!(evaluation.dropped.iter().filter(|d| !**d).count());
+        }
         if let Some(a) = clock.time("eval", || cx.maybe_eval(&model, step, steps, &mut line))? {
             accuracy = Some(a);
         }
@@ -1281,12 +1398,45 @@ stage rl = grpo(policy, train) {
     }
 
     #[test]
-    fn unsupported_settings_are_refused_by_name() {
-        let text = TINY.replace("kl = 0.04", "kl = 0.04\n  max_rounds = 2");
-        let dir = std::env::temp_dir().join(format!("rlr-engine-refuse-{}", std::process::id()));
-        let err = run_into(&dir, &text).err().unwrap_or_default();
+    fn dynamic_sampling_refills_dropped_groups_up_to_max_rounds() {
+        let dir = std::env::temp_dir().join(format!("rlr-engine-refill-{}", std::process::id()));
+        // A group is dropped when its rollouts all score the same: with 3
+        // rollouts of a barely trained model, most groups are.
+        let text = TINY.replace(
+            "  optimize correct",
+            "  max_rounds = 4\n  drop when std(correct) == 0\n  optimize correct",
+        );
+        let (_, metrics, _) = run_into(&dir, &text).unwrap_or_else(|e| panic!("{e}"));
+        // Every group dropped: all rounds are used and nothing is trained.
+        let never = TINY.replace(
+            "  optimize correct",
+            "  max_rounds = 3\n  drop when std(correct) >= 0\n  optimize correct",
+        );
+        let (_, none, _) = run_into(&dir, &never).unwrap_or_else(|e| panic!("{e}"));
         let _ = std::fs::remove_dir_all(&dir);
-        assert!(err.contains("max_rounds"), "{err}");
+        let rl = |m: &str| -> Vec<Value> {
+            m.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|l| l["stage"] == "rl")
+                .collect()
+        };
+        assert!(
+            rl(&metrics).iter().any(|l| l["rounds"].as_u64() > Some(1)),
+            "some step needed a refill: {metrics}"
+        );
+        for line in rl(&metrics) {
+            let rounds = line["rounds"].as_u64().unwrap_or(0);
+            let kept = line["kept_groups"].as_u64().unwrap_or(99);
+            assert!((1..=4).contains(&rounds), "{line}");
+            assert!(kept <= 2, "{line}");
+            // Fewer than four rounds only when the batch was full.
+            assert!(rounds == 4 || kept == 2, "{line}");
+        }
+        for line in rl(&none) {
+            assert_eq!(line["rounds"], 3, "{line}");
+            assert_eq!(line["kept_groups"], 0, "{line}");
+            assert_eq!(line["loss"], 0.0, "nothing is trained: {line}");
+        }
     }
 
     #[test]

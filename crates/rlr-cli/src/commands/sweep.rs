@@ -55,6 +55,11 @@ pub struct SweepArgs {
     /// How many points to train at once, each an `rlr run` process.
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_jobs)]
     pub jobs: usize,
+    /// Override a field of every rendered point, as `rlr run --set` does
+    /// (`--set rl.steps=20` for a quick pass over the grid). Repeatable;
+    /// the overridden points are checked, written and run.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = super::run::parse_key_value)]
+    pub set: Vec<(String, String)>,
 }
 
 /// Parses `--jobs`: a whole number of at least 1.
@@ -145,7 +150,34 @@ pub fn run(ctx: &mut Ctx<'_>, args: &SweepArgs) -> io::Result<i32> {
             );
             return Ok(EXIT_INPUT);
         }
-        rendered.push(v.text.unwrap_or_default());
+        let text = v.text.unwrap_or_default();
+        if args.set.is_empty() {
+            rendered.push(text);
+            continue;
+        }
+        // Overrides rewrite the rendered recipe, which is checked again
+        // (ranges, names) as `rlr run --set` would.
+        let what = format!("point {} of {} (`{}`)", i + 1, points.len(), v.name);
+        let overridden = match rlr_lang::overrides::apply(&text, &args.set) {
+            Ok(t) => t,
+            Err(why) => {
+                ctx.error(&format!("{what}: {why}; nothing was written"), &[], None);
+                return Ok(EXIT_INPUT);
+            }
+        };
+        if ctx
+            .compile_text(&args.template, &v.name, &overridden)
+            .program()
+            .is_none()
+        {
+            ctx.error(
+                &format!("{what} does not check with the `--set` overrides; nothing was written"),
+                &[],
+                None,
+            );
+            return Ok(EXIT_INPUT);
+        }
+        rendered.push(overridden);
     }
     let out = args.out.as_ref().map_or_else(
         || PathBuf::from("sweeps").join(template_stem(&args.template)),
