@@ -1207,3 +1207,90 @@ fn book_task_samples_are_current() {
     assert_eq!(headings.len(), tasks.len(), "{headings:?}");
     assert_eq!(shown.len(), tasks.len(), "one sample per task: {shown:?}");
 }
+
+#[test]
+fn every_recipe_and_example_trains_a_few_steps_at_tiny_size() {
+    // The library's recipes must run, not only check: two steps of every
+    // stage with a one-layer, width-16 model. SmolLM2's recipe has its own
+    // test (it needs the model file).
+    let t = TempDir::new("tiny-runs");
+    let root = rlr_tests::root();
+    let mut files: Vec<PathBuf> = ["recipes", "examples"]
+        .iter()
+        .flat_map(|d| {
+            fs::read_dir(root.join(d))
+                .expect("folder")
+                .filter_map(|e| e.ok())
+        })
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rlr"))
+        .filter(|p| !p.ends_with("smollm2_arith.rlr"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "{files:?}");
+    for file in files {
+        let text = fs::read_to_string(&file).expect("recipe");
+        let name = file
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let out = t.path(&name);
+        let path = file.to_string_lossy().into_owned();
+        let mut args = vec![
+            "run",
+            &path,
+            "--out",
+            &out,
+            "--set",
+            "policy.layers=1",
+            "--set",
+            "policy.width=16",
+            "--set",
+            "policy.heads=2",
+            "--set",
+            "steps=2",
+            "--set",
+            "eval_prompts=2",
+            "--set",
+            "max_tokens=16",
+        ];
+        if text.contains("= sft(") {
+            args.extend(["--set", "batch=2"]);
+        }
+        if text
+            .lines()
+            .any(|l| l.starts_with("stage") && !l.contains("= sft("))
+        {
+            args.extend(["--set", "prompts=2"]);
+        }
+        let o = rlr(&args);
+        if name == "par" {
+            // PAR's reference table (`once = true`) is refused by name.
+            assert_eq!(o.code, 2, "{name}: {}", o.stderr);
+            assert!(o.stderr.contains("`once = true`"), "{name}: {}", o.stderr);
+            continue;
+        }
+        assert_eq!(o.code, 0, "{name}: {}", o.stderr);
+        let metrics = fs::read_to_string(Path::new(&out).join("metrics.jsonl")).expect("metrics");
+        let lines: Vec<serde_json::Value> = metrics
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("a JSON line"))
+            .collect();
+        assert!(!lines.is_empty(), "{name}");
+        for line in &lines {
+            assert!(
+                line["loss"].as_f64().is_some_and(f64::is_finite),
+                "{name}: {line}"
+            );
+            if line.get("reward").is_some() {
+                // RL steps log every binding of the reward graph.
+                assert!(
+                    line["metrics"]["nodes"]
+                        .as_object()
+                        .is_some_and(|n| !n.is_empty()),
+                    "{name}: {line}"
+                );
+            }
+        }
+    }
+}

@@ -556,6 +556,7 @@ fn sft_stage(
         (true, None) => Some(model.clone()),
     };
     let mut accuracy = start.accuracy;
+    let context = model.context();
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
         cx.seed_step(step);
@@ -563,6 +564,16 @@ fn sft_stage(
         let seqs: Vec<Sequence> = samples
             .iter()
             .map(|smp| {
+                let prompt = cx.vocab.encode_prompt(smp.prompt())?;
+                if prompt.len() >= context {
+                    return Err(format!(
+                        "stage `{}`: a prompt of {} tokens does not fit model `{}`'s context of \
+                         {context}; raise its `context`",
+                        cx.stage.name,
+                        prompt.len(),
+                        cx.stage.model
+                    ));
+                }
                 let mut response = cx.vocab.encode(&smp.demonstration)?;
                 // A cut demonstration gets no EOS: the model must not learn to stop there.
                 if response.len() <= max_tokens {
@@ -570,10 +581,10 @@ fn sft_stage(
                 } else {
                     response.truncate(max_tokens);
                 }
-                Ok(Sequence {
-                    prompt: cx.vocab.encode_prompt(smp.prompt())?,
-                    response,
-                })
+                // Prompt and demonstration together fit the context (the
+                // cut takes the EOS with it).
+                response.truncate(context - prompt.len());
+                Ok(Sequence { prompt, response })
             })
             .collect::<Result<_, String>>()?;
         let tokens: usize = seqs.iter().map(|q| q.response.len()).sum();
@@ -1395,6 +1406,24 @@ stage rl = grpo(policy, train) {
             .unwrap_or_default();
         assert!(err.contains("changed since the run started"), "{err}");
         let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn demonstrations_are_cut_to_the_context_and_a_prompt_too_long_is_refused() {
+        let dir = std::env::temp_dir().join(format!("rlr-engine-context-{}", std::process::id()));
+        // "What is 3 + 4?" with BOS and a newline is 17 tokens: a context of
+        // 20 leaves 3 for the demonstration (cut, so no EOS).
+        let fits = TINY.replace("context = 48", "context = 20");
+        let run = run_into(&dir, &fits);
+        assert!(run.is_ok(), "{:?}", run.err());
+        let tight = TINY.replace("context = 48", "context = 12");
+        let err = run_into(&dir, &tight).err().unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            err.contains("does not fit model `policy`'s context of 12"),
+            "{err}"
+        );
+        assert!(err.contains("raise its `context`"), "{err}");
     }
 
     #[test]
