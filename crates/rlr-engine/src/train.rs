@@ -1405,6 +1405,28 @@ stage rl = grpo(policy, train) {
             .err()
             .unwrap_or_default();
         assert!(err.contains("changed since the run started"), "{err}");
+        // Dynamic sampling draws a varying number of rounds (prompts and
+        // sampler state) per step; a resumed run still draws the same.
+        let refill = TINY.replace(
+            "  optimize correct",
+            "  max_rounds = 3\n  drop when std(correct) == 0\n  optimize correct",
+        );
+        let whole = run_with(&base.join("refill"), &refill, false, None, 1)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let dir = base.join("refill-stop");
+        let err = run_with(&dir, &refill, false, Some(4), 1)
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("stopped after"), "{err}");
+        let resumed = run_with(&dir, &refill, true, None, 1).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            resumed.1, whole.1,
+            "metrics.jsonl of a refilling run resumed"
+        );
+        assert_eq!(
+            resumed.2, whole.2,
+            "rollouts.jsonl of a refilling run resumed"
+        );
         let _ = std::fs::remove_dir_all(&base);
     }
 
