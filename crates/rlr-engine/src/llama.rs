@@ -55,10 +55,6 @@ pub struct Llama {
     context: usize,
 }
 
-/// The Llama's key/value cache: [`KvCache`] holding, under grouped-query
-/// attention, only the shared key/value heads.
-pub type LlamaCache = KvCache;
-
 /// Cosines and sines of the rotary angles of a run of positions, each
 /// `[1, 1, time, head_dim]` in `rotate_half` order (the half-width table
 /// repeated twice).
@@ -138,7 +134,7 @@ impl Llama {
         &self,
         tokens: Tensor<2, Int>,
         mask: Tensor<3, Bool>,
-        cache: Option<&mut LlamaCache>,
+        cache: Option<&mut KvCache>,
     ) -> Tensor<3> {
         let [batch, time] = tokens.dims();
         let device = tokens.device();
@@ -176,7 +172,7 @@ impl Llama {
         eos: Option<u32>,
         device: &Device,
     ) -> Vec<u32> {
-        let mut cache = LlamaCache::new();
+        let mut cache = KvCache::new();
         let mut out = Vec::new();
         let mut step: Vec<i64> = prompt.iter().map(|&t| i64::from(t)).collect();
         while out.len() < max_new && !step.is_empty() {

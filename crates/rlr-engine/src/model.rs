@@ -14,7 +14,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use rlr_lang::ir::{Const, Decl};
 
-pub use crate::kv_cache::KvCache;
+use crate::kv_cache::KvCache;
 
 /// The sizes of the built-in transformer.
 #[derive(Clone, Debug, PartialEq)]

@@ -1070,6 +1070,7 @@ fn rl_stage(
             evaluation = score(cx.stage, &round, &mut state, &options, &mut clock)?;
         }
         let rows_layout = RowLayout::new(round.groups(), group, &plans);
+        let gens: Vec<Generated> = round.main().to_vec();
         let Round {
             batch,
             sets,
@@ -1077,11 +1078,6 @@ fn rl_stage(
             reference_lp,
             ..
         } = round;
-        let gens: Vec<Generated> = sets
-            .iter()
-            .find(|s| s.set == SetId::Main)
-            .map(|s| s.gens.clone())
-            .unwrap_or_default();
         let signals: Vec<Signal> = evaluation
             .objectives
             .iter()

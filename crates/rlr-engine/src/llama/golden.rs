@@ -224,7 +224,7 @@ fn decode_step(
     batch: usize,
     device: &Device,
 ) -> (std::time::Duration, f64) {
-    let mut cache = super::LlamaCache::new();
+    let mut cache = crate::kv_cache::KvCache::new();
     let n = prompt.len();
     let rows: Vec<i64> = (0..batch)
         .flat_map(|_| prompt.iter().map(|&t| i64::from(t)))

@@ -6,8 +6,9 @@ use burn::optim::GradientsParams;
 use burn::prelude::*;
 use rlr_weights::Weights;
 
-use super::{Llama, LlamaCache, reference};
+use super::{Llama, reference};
 use crate::backend;
+use crate::kv_cache::KvCache;
 use crate::model::attention_mask;
 use crate::testkit::{max_abs_diff, random_weights, tiny_llama_config as tiny_config, tokens};
 
@@ -67,7 +68,7 @@ fn cached_incremental_forward_matches_the_full_forward() {
         attention_mask(&pad, 7, &device),
         None,
     );
-    let mut cache = LlamaCache::new();
+    let mut cache = KvCache::new();
     let prefix: Vec<Vec<i64>> = rows.iter().map(|r| r[..3].to_vec()).collect();
     let prefix_pad: Vec<Vec<bool>> = pad.iter().map(|r| r[..3].to_vec()).collect();
     let mut parts = vec![model.forward(
