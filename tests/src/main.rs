@@ -3,6 +3,7 @@
 mod book;
 mod cli;
 mod fixtures;
+mod methods;
 mod mutate;
 mod recipes;
 mod reward;
