@@ -209,3 +209,37 @@ fn raft_trains_exactly_the_best_response_of_each_group() {
         }
     }
 }
+
+/// PEARL's demonstration format: think, then the boxed answer.
+fn boxed(sample: &Value) -> String {
+    format!("<think>\nso\n</think>\n\\boxed{{{}}}", answer(sample))
+}
+
+#[test]
+fn pearl_scores_outcome_and_anchors_the_advantage_on_perception() {
+    let rows = scored("recipes/pearl.rlr", &["--set", "batch=2"], boxed);
+    let main: Vec<Scored> = rows
+        .into_iter()
+        .filter(|r| r.values.contains_key("outcome"))
+        .collect();
+    let groups = groups(&main);
+    assert!(groups.len() >= 2);
+    for g in groups.values() {
+        assert_eq!(g[0].num("accuracy"), 1.0, "the planted answer is right");
+        assert_eq!(g[0].num("form"), 1.0, "and well formed");
+        let solved = g.iter().map(|r| r.num("accuracy")).sum::<f64>() / g.len() as f64;
+        for r in g {
+            assert!(close(
+                r.num("outcome"),
+                0.9 * r.num("accuracy") + 0.1 * r.num("form")
+            ));
+            assert!(close(r.num("solved"), solved));
+            let evidence = r.num("evidence");
+            let informative =
+                (solved > 0.01 && solved < 0.99) || (evidence > 0.01 && evidence < 0.99);
+            assert_eq!(r.num("informative") == 1.0, informative);
+            assert_eq!(r.dropped, !informative, "drop when not informative");
+            assert!(close(r.num("optimize.scale"), evidence.max(0.5)));
+        }
+    }
+}
