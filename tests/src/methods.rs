@@ -27,6 +27,8 @@ struct Scored {
     values: serde_json::Map<String, Value>,
     advantages: BTreeMap<String, Vec<f64>>,
     dropped: bool,
+    /// The group's task record, from the run's rollouts.
+    sample: Value,
 }
 
 impl Scored {
@@ -77,6 +79,7 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
     let text = fs::read_to_string(dir.join("run/rollouts.jsonl")).expect("rollouts");
     let mut sample = Value::Null;
     let mut seen = std::collections::BTreeSet::new();
+    let mut samples: BTreeMap<(u64, u64), Value> = BTreeMap::new();
     let mut lines = Vec::new();
     for line in text.lines() {
         let mut row: Value = serde_json::from_str(line).expect("a JSON row");
@@ -85,6 +88,11 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
         }
         let key = (row["step"].as_u64(), row["group"].as_u64());
         let first = row.get("branch").is_none() && seen.insert(key);
+        if let (Some(step), Some(group)) = key {
+            samples
+                .entry((step, group))
+                .or_insert_with(|| sample.clone());
+        }
         if first {
             let planted = plant(&sample);
             let n = planted.chars().count().max(1);
@@ -130,11 +138,13 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
                         .collect()
                 })
                 .unwrap_or_default();
+            let key = (
+                v["step"].as_u64().unwrap_or(0),
+                v["group"].as_u64().unwrap_or(0),
+            );
             Scored {
-                key: (
-                    v["step"].as_u64().unwrap_or(0),
-                    v["group"].as_u64().unwrap_or(0),
-                ),
+                key,
+                sample: samples.get(&key).cloned().unwrap_or(Value::Null),
                 index: v["index"].as_u64().unwrap_or(0),
                 values: v["values"].as_object().cloned().unwrap_or_default(),
                 advantages,
@@ -240,6 +250,40 @@ fn pearl_scores_outcome_and_anchors_the_advantage_on_perception() {
             assert_eq!(r.num("informative") == 1.0, informative);
             assert_eq!(r.dropped, !informative, "drop when not informative");
             assert!(close(r.num("optimize.scale"), evidence.max(0.5)));
+        }
+    }
+}
+
+/// A justified refusal: AlphaAlign's safe response format.
+fn refusal(_: &Value) -> String {
+    "<think>\nharm\n</think>\n<refuse>no</refuse>".to_string()
+}
+
+#[test]
+fn alphaalign_routes_by_the_harmful_label() {
+    let rows = scored("recipes/alphaalign.rlr", &["--set", "batch=2"], refusal);
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    for g in groups.values() {
+        assert_eq!(g[0].num("refused"), 1.0);
+        assert_eq!(g[0].num("justified"), 1.0);
+        let helpful: Vec<f64> = g.iter().map(|r| r.num("helpful")).collect();
+        assert!(
+            helpful.iter().all(|h| (0.0..=1.0).contains(h)),
+            "{helpful:?}"
+        );
+        for r in g {
+            let safety = if r.num("justified") == 1.0 { 1.0 } else { -1.0 };
+            assert!(close(r.num("safety"), safety));
+            let benign = if r.num("refused") == 1.0 {
+                -1.0
+            } else {
+                r.num("helpful")
+            };
+            assert!(close(r.num("benign"), benign));
+            let harmful = r.sample["harmful"].as_bool().expect("a harmful label");
+            let total = if harmful { safety } else { benign };
+            assert!(close(r.num("total"), total), "harmful {harmful}");
         }
     }
 }
