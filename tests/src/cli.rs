@@ -1236,24 +1236,8 @@ fn every_recipe_and_example_trains_a_few_steps_at_tiny_size() {
             .unwrap_or_default();
         let out = t.path(&name);
         let path = file.to_string_lossy().into_owned();
-        let mut args = vec![
-            "run",
-            &path,
-            "--out",
-            &out,
-            "--set",
-            "policy.layers=1",
-            "--set",
-            "policy.width=16",
-            "--set",
-            "policy.heads=2",
-            "--set",
-            "steps=2",
-            "--set",
-            "eval_prompts=2",
-            "--set",
-            "max_tokens=16",
-        ];
+        let mut args = vec!["run", &path, "--out", &out];
+        args.extend_from_slice(rlr_tests::TINY);
         if text.contains("= sft(") {
             args.extend(["--set", "batch=2"]);
         }

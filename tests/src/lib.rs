@@ -57,3 +57,21 @@ pub fn compile_text(name: &str, text: &str) -> rlr_lang::Compilation {
 pub fn render(c: &rlr_lang::Compilation) -> String {
     rlr_cli::render::to_string(&c.sources, &c.diagnostics, rlr_cli::render::Style::Rich)
 }
+
+/// `rlr run` overrides that shrink any recipe to a two-step run of a
+/// one-layer, width-16 model; `prompts=2` is for recipes with an RL stage,
+/// `batch=2` for those with an SFT stage.
+pub const TINY: &[&str] = &[
+    "--set",
+    "policy.layers=1",
+    "--set",
+    "policy.width=16",
+    "--set",
+    "policy.heads=2",
+    "--set",
+    "steps=2",
+    "--set",
+    "eval_prompts=2",
+    "--set",
+    "max_tokens=16",
+];

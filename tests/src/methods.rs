@@ -54,26 +54,9 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
         .join(recipe)
         .to_string_lossy()
         .into_owned();
-    let mut args = vec![
-        "run",
-        &path,
-        "--out",
-        &out,
-        "--set",
-        "policy.layers=1",
-        "--set",
-        "policy.width=16",
-        "--set",
-        "policy.heads=2",
-        "--set",
-        "steps=2",
-        "--set",
-        "eval_prompts=2",
-        "--set",
-        "max_tokens=16",
-        "--set",
-        "prompts=2",
-    ];
+    let mut args = vec!["run", &path, "--out", &out];
+    args.extend_from_slice(rlr_tests::TINY);
+    args.extend(["--set", "prompts=2"]);
     args.extend_from_slice(extra);
     rlr(&args);
     let text = fs::read_to_string(dir.join("run/rollouts.jsonl")).expect("rollouts");
