@@ -1248,17 +1248,6 @@ fn every_recipe_and_example_trains_a_few_steps_at_tiny_size() {
             args.extend(["--set", "prompts=2"]);
         }
         let o = rlr(&args);
-        if name == "listener" {
-            // Probes (log-probabilities under the policy) are not wired into
-            // training yet: it stops at its first RL step, by name.
-            assert_eq!(o.code, 2, "{name}: {}", o.stderr);
-            assert!(
-                o.stderr.contains("needs the policy model (a probe)"),
-                "{name}: {}",
-                o.stderr
-            );
-            continue;
-        }
         if name == "par" {
             // PAR's reference table (`once = true`) is refused by name.
             assert_eq!(o.code, 2, "{name}: {}", o.stderr);

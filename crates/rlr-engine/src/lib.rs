@@ -28,6 +28,7 @@ pub mod manifest;
 pub mod model;
 pub mod pack;
 pub mod policy;
+pub mod probes;
 pub mod progress;
 pub mod round;
 pub mod rundir;

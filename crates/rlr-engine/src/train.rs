@@ -29,11 +29,11 @@ use crate::grad_clip::clip_global_norm;
 use crate::heldout;
 use crate::loss::{
     aggregation_weights, entropy, full_kl, gather_targets, log_probs, row_weights, sft_loss,
-    token_logprobs,
 };
 use crate::manifest::{self, Manifest, RecipeText};
 use crate::pack::{Sequence, pack};
 use crate::policy::{self, Policy};
+use crate::probes::{ModelProbes, logprobs_of};
 use crate::progress::{Clock, Progress};
 use crate::round::{Round, SetRollouts};
 use crate::rundir::RunDir;
@@ -380,13 +380,6 @@ fn scalar(t: Tensor<1>) -> Result<f64, String> {
         .first()
         .map(|&x| f64::from(x))
         .ok_or_else(|| "an empty scalar".to_string())
-}
-
-fn host(t: Tensor<2>) -> Result<Vec<f32>, String> {
-    t.into_data()
-        .convert::<f32>()
-        .try_to_vec::<f32>()
-        .map_err(|e| format!("reading a tensor: {e:?}"))
 }
 
 /// What a step hands to [`Cx::finish_step`] for its checkpoint.
@@ -740,33 +733,21 @@ fn encode_repeated<'p>(
     }
     Ok(out)
 }
-
-/// Log-probabilities of each rollout's tokens under a (non-autodiff) model.
-fn logprobs_of(
-    model: &Policy,
-    seqs: &[Sequence],
-    chunk: usize,
-    temperature: f64,
-    device: &Device,
-) -> Result<Vec<Vec<f32>>, String> {
-    let mut out = Vec::with_capacity(seqs.len());
-    for part in seqs.chunks(chunk.max(1)) {
-        let packed = pack(part, device)?;
-        let logits = model.forward(packed.inputs.clone(), packed.mask.clone(), None);
-        let flat = host(token_logprobs(logits, packed.targets.clone(), temperature))?;
-        out.extend(packed.gather(&flat));
-    }
-    Ok(out)
-}
-
-/// Whether a stage's reward graph reads the reference policy's log-probs
-/// (`kl_estimate`, or `ref_logprob` directly): the engine then keeps a
+/// Whether a stage's reward graph reads the reference policy: its
+/// log-probs (`kl_estimate`, or `ref_logprob` directly) or a probe of it
+/// (`judge.listener`, `model = "reference"`). The engine then keeps a
 /// reference even with `kl = 0`.
 fn reads_reference(stage: &Stage) -> bool {
-    use rlr_lang::ir::ExprKind;
+    use rlr_lang::ir::{Arg, ExprKind};
     let pred = |k: &ExprKind| match k {
         ExprKind::Context(name) => *name == "ref_logprob",
-        ExprKind::Call { builtin, .. } => *builtin == "kl_estimate",
+        ExprKind::Call { builtin, args, .. } => {
+            matches!(*builtin, "kl_estimate" | "judge.listener")
+                || args.iter().any(|(param, arg)| {
+                    *param == "model"
+                        && matches!(arg, Arg::Const(Const::Str(m)) if m == "reference")
+                })
+        }
         _ => false,
     };
     stage
@@ -1025,13 +1006,23 @@ fn rl_stage(
     let seed = cx.whole.program.seed();
     let mut accuracy = start.accuracy;
     let mut updates = start.updates;
+    // Owned copies (an `Arc` and a handle): sampling borrows `cx` mutably
+    // while the probes are lent to the reward graph.
+    let (probe_vocab, probe_device) = (cx.vocab.clone(), cx.plain.clone());
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
         cx.seed_step(step);
         let policy = model.valid();
+        let probes = ModelProbes {
+            policy: &policy,
+            reference: reference.as_ref(),
+            vocab: &probe_vocab,
+            chunk: minibatch,
+            device: &probe_device,
+        };
         let options = rlr_reward::Options {
             seed,
-            probes: None,
+            probes: Some(&probes),
             before_rollout: false,
         };
         let spec = RoundSpec {

@@ -34,5 +34,6 @@ pub use error::{EvalError, Result};
 
 pub use eval::{Evaluation, Options, branch_prompts, evaluate};
 pub use layout::{Layout, SetId};
+pub use node::{ProbeRequest, Probes};
 pub use state::State;
 pub use value::{Data, Value};

@@ -219,13 +219,51 @@ pub struct Counter {
     pub failures: u64,
 }
 
+/// One question for a model: how likely is `continuation` after `prompt`
+/// and `context`?
+///
+/// The split mirrors a rollout: `prompt` is read the way the engine reads a
+/// task prompt (its chat template, or `BOS prompt \n`) and `context` follows
+/// as response text, so a probe of "prompt, then this response" sees the
+/// same tokens the rollout was sampled after.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProbeRequest {
+    /// The task prompt (empty: no prompt at all).
+    pub prompt: String,
+    /// Response text after the prompt (part of a rollout, or a rewritten one).
+    pub context: String,
+    /// The text whose log-probability is asked for.
+    pub continuation: String,
+}
+
+impl ProbeRequest {
+    /// A request with the given parts.
+    pub fn new(
+        prompt: impl Into<String>,
+        context: impl Into<String>,
+        continuation: impl Into<String>,
+    ) -> ProbeRequest {
+        ProbeRequest {
+            prompt: prompt.into(),
+            context: context.into(),
+            continuation: continuation.into(),
+        }
+    }
+
+    /// Prompt and context as one text (what a person reads before the continuation).
+    pub fn before(&self) -> String {
+        format!("{}{}", self.prompt, self.context)
+    }
+}
+
 /// What only a model can compute: log-probabilities of given text.
 pub trait Probes {
-    /// Sum of log-probabilities of `continuation` after `context`, one per request,
-    /// under the policy (`reference = false`) or the reference model.
+    /// `(sum of log-probabilities, token count)` of each request's
+    /// continuation, under the policy (`reference = false`) or the
+    /// reference model.
     fn logprob(
         &self,
-        requests: &[(String, String)],
+        requests: &[ProbeRequest],
         reference: bool,
     ) -> std::result::Result<Vec<(f64, usize)>, String>;
 }

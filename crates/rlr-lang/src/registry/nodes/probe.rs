@@ -3,7 +3,7 @@
 //! rollout itself are context names (`logprob`, `ref_logprob`, `entropy`).
 
 use crate::registry::spec::{
-    NON_POSITIVE, TEXT, TEXTUAL, UNIT, choice, fixed, node, same_real, signal,
+    LABEL, NON_POSITIVE, TEXT, TEXTUAL, UNIT, choice, fixed, node, same_real, signal,
 };
 use crate::registry::{Builtin, Family, ParamSpec};
 use crate::types::{Kind, Scope};
@@ -105,7 +105,8 @@ pub(super) const ALL: &[Builtin] = &[
             ),
             signal(
                 "target",
-                TEXT,
+                // A task's answer is a label (`sample.answer`); a missing one scores 0.
+                LABEL,
                 TEXTUAL,
                 "the gold answer, e.g. `sample.answer`",
             ),

@@ -2,7 +2,7 @@
 //! `judge.embed`, `judge.reward_model`.
 
 use crate::error::{EvalError, Result};
-use crate::node::{Call, Cx, Node};
+use crate::node::{Call, Cx, Node, ProbeRequest};
 use crate::nodes::verify::{extract_answer, math_equal_str, ngram_repetition, tag_content, words};
 use crate::value::Value;
 
@@ -208,7 +208,7 @@ impl Judge for Listener {
                 None => out.push(Err("the task has no `sample.answer`".to_string())),
                 Some(answer) => {
                     let prompt = field(it.sample, "prompt").unwrap_or_default();
-                    requests.push((format!("{prompt}{}", hide_answer(it.text)), answer));
+                    requests.push(ProbeRequest::new(prompt, hide_answer(it.text), answer));
                     asked.push(k);
                     out.push(Err("not scored".to_string()));
                 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::error::Result;
 use crate::layout::SetId;
-use crate::node::{Arg, Cx, Probes};
+use crate::node::{Arg, Cx, ProbeRequest, Probes};
 use crate::testing::{Fixture, call, constant, reals_of};
 use crate::value::{Data, Value};
 
@@ -97,21 +97,19 @@ struct Halves {
 impl Probes for Halves {
     fn logprob(
         &self,
-        requests: &[(String, String)],
+        requests: &[ProbeRequest],
         reference: bool,
     ) -> std::result::Result<Vec<(f64, usize)>, String> {
         self.seen.borrow_mut().extend(
             requests
                 .iter()
-                .map(|(c, t)| (c.clone(), t.clone(), reference)),
+                .map(|r| (r.before(), r.continuation.clone(), reference)),
         );
         Ok(requests
             .iter()
-            .map(|(_, t)| {
-                (
-                    -(t.chars().count() as f64) * std::f64::consts::LN_2,
-                    t.chars().count(),
-                )
+            .map(|r| {
+                let n = r.continuation.chars().count();
+                (-(n as f64) * std::f64::consts::LN_2, n)
             })
             .collect())
     }

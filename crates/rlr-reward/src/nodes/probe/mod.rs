@@ -6,9 +6,10 @@
 //! `perplexity` 1, `answer_likelihood` 0) that `when` replaces. Every request
 //! counts one call in `cx.counters[binding]`; a model error fails the binding
 //! (and counts every request of the batch as failed). Without a model
-//! (`cx.probes == None`, replay) they are an error. Contexts are the texts
-//! concatenated as they are (`sample.prompt` directly followed by the
-//! response text); the engine applies its own chat template.
+//! (`cx.probes == None`, replay) they are an error. Each request names the
+//! task prompt and the response text after it apart
+//! ([`ProbeRequest`]), so the engine templates the prompt exactly as it
+//! does for sampling.
 //!
 //! `kl_estimate` needs no model: it reads the rollouts' logged
 //! log-probabilities.
@@ -18,7 +19,7 @@ use rlr_lang::Scope;
 use crate::error::{At, EvalError, Result};
 use crate::kit;
 use crate::layout::{Layout, Segs, SetId};
-use crate::node::{Call, Cx, Node};
+use crate::node::{Call, Cx, Node, ProbeRequest};
 use crate::nodes::judge::{end_byte, needs_model};
 use crate::nodes::verify::aligned;
 use crate::value::{Data, Value};
@@ -109,7 +110,7 @@ fn sample_prompt(cx: &Cx<'_>, name: &str, set: &SetId, group: usize) -> Result<S
 fn ask(
     cx: &mut Cx<'_>,
     name: &str,
-    requests: &[(String, String)],
+    requests: &[ProbeRequest],
     reference: bool,
 ) -> Result<Vec<(f64, usize)>> {
     if requests.is_empty() {
@@ -163,12 +164,12 @@ fn text_logprobs(
         if !is_active(cx, &layout, *o) {
             continue;
         }
-        let context = if given_prompt {
+        let prompt = if given_prompt {
             sample_prompt(cx, name, &call.set, o.1)?
         } else {
             String::new()
         };
-        requests.push((context, texts[i].to_string()));
+        requests.push(ProbeRequest::new(prompt, "", texts[i]));
         asked.push(i);
     }
     let scores = ask(cx, name, &requests, reference)?;
@@ -285,12 +286,14 @@ impl Node for AnswerLikelihood {
             if !is_active(cx, &layout, *o) || targets[i].trim().is_empty() {
                 continue;
             }
-            let context = match context_scope {
-                Scope::Group | Scope::Step | Scope::Batch => contexts[i].to_string(),
-                Scope::Response | Scope::Token => format!(
-                    "{}{}",
+            let request = match context_scope {
+                Scope::Group | Scope::Step | Scope::Batch => {
+                    ProbeRequest::new(contexts[i], "", targets[i])
+                }
+                Scope::Response | Scope::Token => ProbeRequest::new(
                     sample_prompt(cx, name, &call.set, o.1)?,
-                    contexts[i]
+                    contexts[i],
+                    targets[i],
                 ),
                 Scope::Segment => {
                     let prompt = sample_prompt(cx, name, &call.set, o.1)?;
@@ -301,10 +304,10 @@ impl Node for AnswerLikelihood {
                     let prefix = rollout.map_or("", |ro| {
                         ro.text.get(..end_byte(ro, end_token)).unwrap_or(&ro.text)
                     });
-                    format!("{prompt}{prefix}")
+                    ProbeRequest::new(prompt, prefix, targets[i])
                 }
             };
-            requests.push((context, targets[i].to_string()));
+            requests.push(request);
             asked.push(i);
         }
         let scores = ask(cx, name, &requests, reference)?;

@@ -10,7 +10,7 @@ use serde_json::json;
 use crate::batch::{Batch, Group, Rollout};
 use crate::error::Result;
 use crate::layout::SetId;
-use crate::node::{Arg, Cx, Probes};
+use crate::node::{Arg, Cx, ProbeRequest, Probes};
 use crate::testing::{Fixture, call, constant, reals_of};
 use crate::value::{Data, Value};
 
@@ -66,7 +66,7 @@ struct Halves {
 impl Probes for Halves {
     fn logprob(
         &self,
-        requests: &[(String, String)],
+        requests: &[ProbeRequest],
         reference: bool,
     ) -> std::result::Result<Vec<(f64, usize)>, String> {
         if self.fail {
@@ -75,11 +75,14 @@ impl Probes for Halves {
         self.seen.borrow_mut().extend(
             requests
                 .iter()
-                .map(|(c, t)| (c.clone(), t.clone(), reference)),
+                .map(|r| (r.before(), r.continuation.clone(), reference)),
         );
         Ok(requests
             .iter()
-            .map(|(_, t)| (-(t.chars().count() as f64) * LN_2, t.chars().count()))
+            .map(|r| {
+                let n = r.continuation.chars().count();
+                (-(n as f64) * LN_2, n)
+            })
             .collect())
     }
 }
