@@ -554,10 +554,19 @@ fn sft_stage(
         let mut clock = Clock::start();
         cx.seed_step(step);
         let samples = cx.train_samples(batch);
+        // Each problem's demonstration, then the extra prompts the task
+        // teaches with it (PEARL's perception checklist).
         let seqs: Vec<Sequence> = samples
             .iter()
-            .map(|smp| {
-                let prompt = cx.vocab.encode_prompt(smp.prompt())?;
+            .flat_map(|smp| {
+                std::iter::once((smp.prompt(), smp.demonstration.as_str())).chain(
+                    smp.auxiliary
+                        .iter()
+                        .map(|a| (a.prompt.as_str(), a.demonstration.as_str())),
+                )
+            })
+            .map(|(prompt, demonstration)| {
+                let prompt = cx.vocab.encode_prompt(prompt)?;
                 if prompt.len() >= context {
                     return Err(format!(
                         "stage `{}`: a prompt of {} tokens does not fit model `{}`'s context of \
@@ -567,7 +576,7 @@ fn sft_stage(
                         cx.stage.model
                     ));
                 }
-                let mut response = cx.vocab.encode(&smp.demonstration)?;
+                let mut response = cx.vocab.encode(demonstration)?;
                 // A cut demonstration gets no EOS: the model must not learn to stop there.
                 if response.len() <= max_tokens {
                     response.push(cx.vocab.eos());

@@ -129,6 +129,7 @@ impl Task for Arith {
         Sample {
             fields,
             demonstration: p.demonstration(),
+            auxiliary: Vec::new(),
         }
     }
 }

@@ -186,6 +186,7 @@ impl Task for ArithChain {
         Sample {
             fields,
             demonstration: p.demonstration(self.show_steps),
+            auxiliary: Vec::new(),
         }
     }
 }

@@ -172,6 +172,7 @@ impl Task for Countdown {
         Sample {
             fields,
             demonstration: p.demonstration(),
+            auxiliary: Vec::new(),
         }
     }
 }

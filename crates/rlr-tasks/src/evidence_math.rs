@@ -8,7 +8,7 @@ use rlr_lang::ir::Decl;
 use serde_json::{Map, Value};
 
 use crate::draw::{self, Problem};
-use crate::{Rng, Sample, Split, Task};
+use crate::{Auxiliary, Rng, Sample, Split, Task};
 
 /// The registry name.
 const NAME: &str = "evidence_math";
@@ -263,11 +263,26 @@ impl Task for EvidenceMath {
         fields.insert("answer".into(), Value::String(p.answer().to_string()));
         fields.insert("steps".into(), Value::String(steps.join("\n")));
         fields.insert("facts".into(), Value::String(facts.join("\n")));
+        // The checklist's reference response, in the tags `answers_correct` reads.
+        let auxiliary = if self.checklist {
+            let answers: String = checklist_answers
+                .lines()
+                .enumerate()
+                .map(|(k, a)| format!("<a{0}>{a}</a{0}>", k + 1))
+                .collect();
+            vec![Auxiliary {
+                prompt: checklist_prompt.clone(),
+                demonstration: answers,
+            }]
+        } else {
+            Vec::new()
+        };
         fields.insert("checklist_prompt".into(), Value::String(checklist_prompt));
         fields.insert("checklist_answers".into(), Value::String(checklist_answers));
         Sample {
             fields,
             demonstration: p.demonstration(),
+            auxiliary,
         }
     }
 }
@@ -305,12 +320,12 @@ mod tests {
                         task.needed + task.distractors
                     );
                     if task.checklist {
-                        let answers: String = field(&s, "checklist_answers")
-                            .lines()
-                            .enumerate()
-                            .map(|(k, a)| format!("<a{0}>{a}</a{0}>", k + 1))
-                            .collect();
-                        assert_eq!(testkit::answers_correct(&s, &answers), 1.0);
+                        // The checklist is taught in SFT: its demonstration scores full marks.
+                        let [aux] = s.auxiliary.as_slice() else {
+                            panic!("one auxiliary demonstration: {:?}", s.auxiliary)
+                        };
+                        assert_eq!(aux.prompt, field(&s, "checklist_prompt"));
+                        assert_eq!(testkit::answers_correct(&s, &aux.demonstration), 1.0);
                         assert_eq!(field(&s, "checklist_answers").lines().count(), task.needed);
                         assert!(
                             field(&s, "checklist_prompt")
@@ -319,6 +334,7 @@ mod tests {
                     } else {
                         assert_eq!(field(&s, "checklist_prompt"), "");
                         assert_eq!(field(&s, "checklist_answers"), "");
+                        assert!(s.auxiliary.is_empty());
                     }
                 }
             }

@@ -118,6 +118,7 @@ impl Jsonl {
             rows[index(split)].push(Sample {
                 fields,
                 demonstration: answer,
+                auxiliary: Vec::new(),
             });
         }
         let total = rows[0].len() + rows[1].len();
@@ -148,6 +149,7 @@ impl Task for Jsonl {
             .unwrap_or_else(|| Sample {
                 fields: Map::new(),
                 demonstration: String::new(),
+                auxiliary: Vec::new(),
             })
     }
 

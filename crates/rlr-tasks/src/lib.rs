@@ -45,6 +45,20 @@ pub struct Sample {
     pub fields: serde_json::Map<String, serde_json::Value>,
     /// The reference response, in the format the task's rewards expect.
     pub demonstration: String,
+    /// Further prompts the task teaches in SFT alongside the problem, each
+    /// with its reference response (`evidence_math`'s perception checklist,
+    /// answered as `<a1>..</a1><a2>..</a2>`): what a method's extra
+    /// rollouts are asked, so that the warm-up teaches their format too.
+    pub auxiliary: Vec<Auxiliary>,
+}
+
+/// An extra prompt and its reference response (see [`Sample::auxiliary`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Auxiliary {
+    /// The prompt, as the branch that asks it shows it.
+    pub prompt: String,
+    /// The reference response.
+    pub demonstration: String,
 }
 
 impl Sample {

@@ -527,6 +527,7 @@ impl MultihopKb {
         Sample {
             fields,
             demonstration: demo,
+            auxiliary: Vec::new(),
         }
     }
 }

@@ -183,6 +183,7 @@ impl Task for Safety {
         Sample {
             fields,
             demonstration: p.demonstration(),
+            auxiliary: Vec::new(),
         }
     }
 }

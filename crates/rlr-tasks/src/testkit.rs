@@ -162,6 +162,7 @@ pub(crate) fn exact(text: &str, b: &str) -> f64 {
     let s = Sample {
         fields: serde_json::Map::new(),
         demonstration: String::new(),
+        auxiliary: Vec::new(),
     };
     real(eval(
         "exact",
@@ -195,6 +196,7 @@ pub(crate) fn matches(text: &str, pattern: &str) -> bool {
     let s = Sample {
         fields: serde_json::Map::new(),
         demonstration: String::new(),
+        auxiliary: Vec::new(),
     };
     let v = eval(
         "matches",

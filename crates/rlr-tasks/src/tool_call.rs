@@ -713,6 +713,7 @@ impl ToolCall {
         Sample {
             fields,
             demonstration,
+            auxiliary: Vec::new(),
         }
     }
 }

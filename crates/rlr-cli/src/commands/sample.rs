@@ -1,7 +1,9 @@
 //! `rlr sample RECIPE`: show what a recipe's tasks look like. The recipe is
 //! compiled, its declared task (or every task) is built with the recipe's
 //! seed, and problems are printed to standard output as JSON lines:
-//! `{"task", "split", "index", "sample": {every sample field}, "demonstration"}`.
+//! `{"task", "split", "index", "sample": {every sample field}, "demonstration"}`,
+//! and `"auxiliary": [{"prompt", "demonstration"}]` where the task teaches
+//! extra prompts in SFT (`evidence_math(checklist = true)`).
 //! Data files (`jsonl(path = ...)`) are read relative to the recipe's folder.
 
 use std::io;
@@ -149,8 +151,18 @@ fn recipe_folder(file: &str) -> PathBuf {
 fn line(name: &str, split: &str, index: u64, task: &dyn Task, which: Split) -> String {
     let s = task.sample(which, index);
     let json = |v: &str| serde_json::Value::String(v.to_string()).to_string();
+    let auxiliary = if s.auxiliary.is_empty() {
+        String::new()
+    } else {
+        let items: Vec<serde_json::Value> = s
+            .auxiliary
+            .iter()
+            .map(|a| serde_json::json!({"prompt": a.prompt, "demonstration": a.demonstration}))
+            .collect();
+        format!(",\"auxiliary\":{}", serde_json::Value::Array(items))
+    };
     format!(
-        "{{\"task\":{},\"split\":{},\"index\":{index},\"sample\":{},\"demonstration\":{}}}\n",
+        "{{\"task\":{},\"split\":{},\"index\":{index},\"sample\":{},\"demonstration\":{}{auxiliary}}}\n",
         json(name),
         json(split),
         serde_json::Value::Object(s.fields),
