@@ -29,6 +29,8 @@ struct Scored {
     dropped: bool,
     /// The group's task record, from the run's rollouts.
     sample: Value,
+    /// The rollout's text (as planted).
+    text: String,
 }
 
 impl Scored {
@@ -63,6 +65,10 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
     let mut sample = Value::Null;
     let mut seen = std::collections::BTreeSet::new();
     let mut samples: BTreeMap<(u64, u64), Value> = BTreeMap::new();
+    // Texts by (step, group, branch, position in the group), as replay numbers them.
+    type At = (u64, u64, Option<String>, u64);
+    let mut texts: BTreeMap<At, String> = BTreeMap::new();
+    let mut next: BTreeMap<(u64, u64, Option<String>), u64> = BTreeMap::new();
     let mut lines = Vec::new();
     for line in text.lines() {
         let mut row: Value = serde_json::from_str(line).expect("a JSON row");
@@ -91,6 +97,16 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
                 obj.insert("truncated".into(), Value::Bool(false));
             }
         }
+        let branch = row["branch"].as_str().map(str::to_string);
+        let at = (
+            row["step"].as_u64().unwrap_or(0),
+            row["group"].as_u64().unwrap_or(0),
+            branch,
+        );
+        let position = next.entry(at.clone()).or_default();
+        let text = row["text"].as_str().unwrap_or("").to_string();
+        texts.insert((at.0, at.1, at.2, *position), text);
+        *position += 1;
         lines.push(row.to_string());
     }
     let planted = dir.join("planted.jsonl");
@@ -125,10 +141,16 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
                 v["step"].as_u64().unwrap_or(0),
                 v["group"].as_u64().unwrap_or(0),
             );
+            let index = v["index"].as_u64().unwrap_or(0);
+            let branch = v["branch"].as_str().map(str::to_string);
             Scored {
                 key,
                 sample: samples.get(&key).cloned().unwrap_or(Value::Null),
-                index: v["index"].as_u64().unwrap_or(0),
+                text: texts
+                    .get(&(key.0, key.1, branch, index))
+                    .cloned()
+                    .unwrap_or_default(),
+                index,
                 values: v["values"].as_object().cloned().unwrap_or_default(),
                 advantages,
                 dropped: v["dropped"].as_bool().unwrap_or(false),
@@ -269,4 +291,233 @@ fn alphaalign_routes_by_the_harmful_label() {
             assert!(close(r.num("total"), total), "harmful {harmful}");
         }
     }
+}
+
+/// The values of a list binding (segment values, vector components).
+fn list(r: &Scored, name: &str) -> Vec<f64> {
+    r.values[name]
+        .as_array()
+        .map(|xs| xs.iter().map(|x| x.as_f64().unwrap_or(f64::NAN)).collect())
+        .unwrap_or_default()
+}
+
+/// Three of RPR's key phrases ("wait", "let me check", "therefore"), then the boxed answer.
+fn patterned(sample: &Value) -> String {
+    format!(
+        "<think>\nwait, let me check. therefore\n</think>\n\\boxed{{{}}}",
+        answer(sample)
+    )
+}
+
+/// The Reasoning Pattern Reward's 40 phrases, as the paper's code lists them.
+const RPR_PHRASES: &[&str] = &[
+    "i need to",
+    "we need to",
+    "wait",
+    "alternatively",
+    "let me check",
+    "let me see",
+    "let's focus on",
+    "we know that",
+    "we can observe ",
+    "we can see ",
+    "let me try",
+    "let's try",
+    "let us try",
+    "first, ",
+    "firstly, ",
+    "next, ",
+    "finally, ",
+    "let us first",
+    "let's first",
+    "let me first",
+    "try again",
+    "still not",
+    "not working",
+    "not correct",
+    "does not work",
+    "doesn't work",
+    "makes sence",
+    "since we ",
+    "because we ",
+    "consequently",
+    "as a result",
+    "thus",
+    "therefore",
+    "hence",
+    "so that",
+    "thereby",
+    "if we",
+    "given there ",
+    "for instance ",
+    "for example ",
+];
+
+#[test]
+fn climb_rpr_counts_reasoning_phrases_and_flips_whole_groups() {
+    let rows = scored("recipes/climb_rpr.rlr", &["--set", "batch=2"], patterned);
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    for g in groups.values() {
+        assert_eq!(g[0].num("correct"), 1.0, "the planted answer is right");
+        assert_eq!(g[0].num("patterns"), 3.0, "{}", g[0].text);
+        // The flip is drawn once per group.
+        let flipped = g[0].num("noisy") != g[0].num("correct");
+        for r in g {
+            let lower = r.text.to_lowercase();
+            let present = RPR_PHRASES.iter().filter(|p| lower.contains(*p)).count() as f64;
+            assert!(close(r.num("patterns"), present), "{:?}", r.text);
+            let users = lower.matches("user: ").count() as f64;
+            assert!(close(r.num("user_turns"), users));
+            // Under 20 words there is no 20-gram to repeat.
+            assert!(r.text.split_whitespace().count() < 20);
+            let rpr = ((present / 20.0).min(1.0) - users).max(0.0);
+            assert!(close(r.num("rpr"), rpr));
+            let c = r.num("correct");
+            let noisy = if flipped { 1.0 - c } else { c };
+            assert!(close(r.num("noisy"), noisy));
+            // Calibration: RPR where the noisy reward is 0.
+            let total = if noisy < 0.5 { rpr } else { noisy };
+            assert!(close(r.num("total"), total));
+        }
+    }
+}
+
+#[test]
+fn rm_ensemble_z_scores_each_member_and_penalises_their_disagreement() {
+    let rows = scored("recipes/rm_ensemble.rlr", &["--set", "batch=2"], answer);
+    let members = ["rm1", "rm2", "rm3", "rm4"];
+    let mut steps: BTreeMap<u64, Vec<&Scored>> = BTreeMap::new();
+    for r in &rows {
+        steps.entry(r.key.0).or_default().push(r);
+    }
+    let mut disagree = false;
+    for batch in steps.values() {
+        // Each member is z-scored over the batch (Bessel's std).
+        for m in members {
+            let xs: Vec<f64> = batch.iter().map(|r| r.num(m)).collect();
+            let n = xs.len() as f64;
+            let mean = xs.iter().sum::<f64>() / n;
+            let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+            assert!(mean.abs() < 1e-6, "{m}: mean {mean}");
+            assert!((var.sqrt() - 1.0).abs() < 1e-3, "{m}: std {}", var.sqrt());
+        }
+        for r in batch {
+            let mut xs: Vec<f64> = members.iter().map(|m| r.num(m)).collect();
+            disagree |= xs.iter().any(|x| !close(*x, xs[0]));
+            let mean = xs.iter().sum::<f64>() / 4.0;
+            let std = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / 4.0).sqrt();
+            xs.sort_by(f64::total_cmp);
+            assert!(close(r.num("ens_mean"), mean));
+            assert!(close(r.num("ens_median"), (xs[1] + xs[2]) / 2.0));
+            assert!(close(r.num("ens_min"), xs[0]));
+            assert!((r.num("ens_std") - std).abs() < 1e-9);
+            // aggregation = "mean_minus_std", lambda = 1.
+            assert!((r.num("total") - (mean - std)).abs() < 1e-9);
+        }
+    }
+    assert!(disagree, "members draw their own noise");
+}
+
+/// A two-step chain whose first step is right and second wrong.
+fn half_right_chain(sample: &Value) -> String {
+    let steps: Vec<i64> = sample["steps"]
+        .as_str()
+        .unwrap_or("")
+        .lines()
+        .filter_map(|l| l.trim().parse().ok())
+        .collect();
+    let (first, second) = (
+        steps.first().copied().unwrap_or(0),
+        steps.get(1).copied().unwrap_or(0),
+    );
+    format!(
+        "<think>\nStep 1: x={first}\nStep 2: x={}\n</think>\n\\boxed{{{}}}",
+        second + 1,
+        answer(sample)
+    )
+}
+
+#[test]
+fn clip_delta_clips_step_rewards_at_eta_and_differences_them() {
+    let rows = scored(
+        "recipes/clip_delta.rlr",
+        &["--set", "batch=2"],
+        half_right_chain,
+    );
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    let mut planted = 0;
+    for g in groups.values() {
+        for r in g {
+            let prm = list(r, "prm");
+            let clipped: Vec<f64> = prm.iter().map(|p| (p - 0.5).min(0.0)).collect();
+            let got = list(r, "clipped");
+            assert_eq!(got.len(), prm.len());
+            assert!(
+                got.iter().zip(&clipped).all(|(a, b)| close(*a, *b)),
+                "{got:?}"
+            );
+            // d_k = c_k − c_{k+1}, d_K = c_K: the return from step k is c_k.
+            let delta: Vec<f64> = (0..clipped.len())
+                .map(|k| clipped[k] - clipped.get(k + 1).copied().unwrap_or(0.0))
+                .collect();
+            let got = list(r, "delta");
+            assert!(
+                got.iter().zip(&delta).all(|(a, b)| close(*a, *b)),
+                "{got:?}"
+            );
+        }
+        let first = g
+            .iter()
+            .find(|r| r.index == 0)
+            .expect("the planted rollout");
+        if list(first, "prm") == [1.0, 0.0] {
+            planted += 1;
+            assert_eq!(list(first, "delta"), vec![0.5, -0.5]);
+            assert_eq!(first.num("success"), 1.0);
+        }
+    }
+    assert_eq!(
+        planted,
+        groups.len(),
+        "the PRM passes step 1 and fails step 2"
+    );
+}
+
+/// The passage's facts restated, then the boxed answer.
+fn grounded(sample: &Value) -> String {
+    format!(
+        "<think>\n{}\n</think>\n\\boxed{{{}}}",
+        sample["facts"].as_str().unwrap_or(""),
+        answer(sample)
+    )
+}
+
+#[test]
+fn rubric_anchors_saturates_each_criterion_and_vetoes_ungrounded_answers() {
+    let rows = scored("recipes/rubric_anchors.rlr", &["--set", "batch=2"], grounded);
+    let weights = [0.4, 0.2, 0.1, 0.2, 0.1];
+    let mut vetoed = [0, 0];
+    for r in &rows {
+        let grades = list(r, "grades");
+        assert_eq!(grades.len(), 5, "{:?}", r.values["grades"]);
+        assert!(grades.iter().all(|g| (0.0..=1.0).contains(g)));
+        let (correct, grounded) = (grades[0], grades[3]);
+        assert!(close(r.num("correct"), correct) && close(r.num("grounded"), grounded));
+        let saturated: f64 = weights.iter().zip(&grades).map(|(w, g)| w * g.sqrt()).sum();
+        assert!(close(r.num("saturated"), saturated));
+        let veto = grounded < 0.5;
+        vetoed[usize::from(veto)] += 1;
+        let total = if veto {
+            0.0
+        } else {
+            saturated + 0.1 * correct * grounded
+        };
+        assert!(close(r.num("total"), total), "{:?}", r.values);
+    }
+    assert!(
+        vetoed[0] > 0 && vetoed[1] > 0,
+        "both sides of the veto: {vetoed:?}"
+    );
 }
