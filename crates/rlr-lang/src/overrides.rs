@@ -8,11 +8,15 @@
 //! - `STAGE.SETTING` (`rl.steps`): one stage's setting;
 //! - `DECL.ARG` (`policy.width`, `train.max`): an argument of a model, task
 //!   or tool declaration;
-//! - `SETTING` alone (`steps`): every stage whose kind has that setting.
+//! - `SETTING` alone (`steps`): every stage whose kind has that setting;
+//! - `STAGE.BINDING` (`rl.lambda`), or `BINDING` alone: a reward binding
+//!   whose value is a constant (`lambda = 0.5`), so that a recipe's named
+//!   constants (the inferred ones above all) can be changed without editing
+//!   it. A stage setting of the same name wins; a computed binding is refused.
 //!
 //! A value is recipe text: `3`, `1e-4`, `"k2"`, `true`, `[1, 2]`.
 
-use crate::ast::{Call, DeclKind, Item, StageItem};
+use crate::ast::{Call, DeclKind, ExprKind, Item, StageItem, UnaryOp};
 use crate::diagnostic::did_you_mean;
 use crate::registry;
 use crate::source::SourceId;
@@ -148,6 +152,11 @@ fn named_edit(
     for item in &file.items {
         match item {
             Item::Stage(stage) if stage.name.name == name => {
+                if !has_setting(stage, field)
+                    && let Some(edit) = binding_edit(stage, key, field, value)
+                {
+                    return edit;
+                }
                 return Ok(stage_edit(stage, text, field, value));
             }
             Item::Decl(decl) if decl.name.name == name => {
@@ -242,13 +251,70 @@ fn every_stage(
         }
     }
     if edits.is_empty() {
+        // No stage has such a setting: a reward binding of that name, in every stage that binds it.
+        for item in &file.items {
+            if let Item::Stage(stage) = item
+                && let Some(edit) = binding_edit(stage, key, key, value)
+            {
+                edits.push(edit?);
+                settings.push("");
+            }
+        }
+    }
+    if edits.is_empty() {
         return Err(format!(
-            "`--set {key}`: no stage of this recipe has a setting `{key}`{}",
-            hint(key, settings.into_iter())
+            "`--set {key}`: no stage of this recipe has a setting or a reward binding `{key}`{}",
+            hint(key, settings.into_iter().filter(|s| !s.is_empty()))
         ));
     }
     edits.sort_by_key(|e| e.start);
     Ok(edits)
+}
+
+/// Whether the stage's kind has a setting `field`.
+fn has_setting(stage: &crate::ast::Stage, field: &str) -> bool {
+    registry::lookup(&stage.header.callee.dotted()).is_some_and(|b| b.param(field).is_some())
+}
+
+/// The edit of a reward binding named `field` of the stage, if it has one:
+/// its value replaced when it is a constant, an error naming it when it is
+/// computed (replacing an expression would silently cut the graph).
+fn binding_edit(
+    stage: &crate::ast::Stage,
+    key: &str,
+    field: &str,
+    value: &str,
+) -> Option<Result<Edit, String>> {
+    let binding = stage
+        .body
+        .as_ref()?
+        .items
+        .iter()
+        .find_map(|item| match item {
+            StageItem::Reward(r) => r.bindings.iter().find(|b| b.name.name == field),
+            _ => None,
+        })?;
+    let constant = match &binding.value.kind {
+        ExprKind::Number { .. } | ExprKind::Str(_) | ExprKind::Bool(_) => true,
+        ExprKind::Unary {
+            op: UnaryOp::Neg,
+            operand,
+        } => matches!(operand.kind, ExprKind::Number { .. }),
+        _ => false,
+    };
+    if !constant {
+        return Some(Err(format!(
+            "`--set {key}`: `{field}` in stage `{}` is computed, not a constant; `--set` \
+             changes only a binding whose value is a number, string or boolean",
+            stage.name.name
+        )));
+    }
+    let (start, end) = span(binding.value.span);
+    Some(Ok(Edit {
+        start,
+        end,
+        text: value.to_string(),
+    }))
 }
 
 fn hint<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> String {
@@ -324,6 +390,62 @@ stage rl = grpo(policy, train) {
         let text = set("rl.lr", "-1").unwrap_or_default();
         let c = crate::compile("t.rlr", &text, &mut crate::NoImports);
         assert!(c.has_errors(), "a negative learning rate must be refused");
+    }
+
+    const WEIGHTED: &str = r#"recipe "t" { seed = 1 }
+model policy = gpt(layers = 2, width = 64, heads = 2)
+task  train  = arith(max = 9)
+stage rl = grpo(policy, train) {
+  steps = 20
+  reward {
+    lambda  = 0.5
+    offset  = -1
+    mode    = "sum"
+    correct = exact(answer, sample.answer)
+    total   = lambda * correct + offset
+  }
+  optimize total
+}
+"#;
+
+    #[test]
+    fn constant_reward_bindings_can_be_set_by_stage_or_alone() {
+        let text = apply(
+            WEIGHTED,
+            &[
+                ("rl.lambda".into(), "2".into()),
+                ("offset".into(), "-0.25".into()),
+                ("mode".into(), "\"mean\"".into()),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(text.contains("lambda  = 2\n"), "{text}");
+        assert!(text.contains("offset  = -0.25\n"), "{text}");
+        assert!(text.contains("mode    = \"mean\"\n"), "{text}");
+        program(&text);
+        // A stage setting of the same name is still the setting.
+        let text = apply(WEIGHTED, &[("rl.steps".into(), "3".into())]).unwrap_or_default();
+        assert_eq!(
+            program(&text).stages[0].settings["steps"].as_f64(),
+            Some(3.0)
+        );
+    }
+
+    #[test]
+    fn a_computed_binding_is_refused_by_name() {
+        for key in ["rl.total", "total"] {
+            let e = apply(WEIGHTED, &[(key.into(), "1".into())])
+                .err()
+                .unwrap_or_default();
+            assert!(e.contains("`total` in stage `rl` is computed"), "{e}");
+        }
+        let e = apply(WEIGHTED, &[("lambdaa".into(), "1".into())])
+            .err()
+            .unwrap_or_default();
+        assert!(
+            e.contains("no stage of this recipe has a setting or a reward binding"),
+            "{e}"
+        );
     }
 
     #[test]
