@@ -496,7 +496,11 @@ fn grounded(sample: &Value) -> String {
 
 #[test]
 fn rubric_anchors_saturates_each_criterion_and_vetoes_ungrounded_answers() {
-    let rows = scored("recipes/rubric_anchors.rlr", &["--set", "batch=2"], grounded);
+    let rows = scored(
+        "recipes/rubric_anchors.rlr",
+        &["--set", "batch=2"],
+        grounded,
+    );
     let weights = [0.4, 0.2, 0.1, 0.2, 0.1];
     let mut vetoed = [0, 0];
     for r in &rows {
