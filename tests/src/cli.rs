@@ -1278,3 +1278,42 @@ fn every_recipe_and_example_trains_a_few_steps_at_tiny_size() {
         }
     }
 }
+
+#[test]
+fn a_reduction_of_a_branch_expression_written_inline_equals_the_named_one() {
+    // `mean(length_of(refs.text))` inside a main-set binding once read the
+    // branch's values against the main rollouts' layout and gave NaN.
+    let t = TempDir::new("inline-branch");
+    let recipe = t.write(
+        "r.rlr",
+        r#"recipe "t" { seed = 1 }
+model policy = gpt(layers = 1, width = 16, heads = 2, tokenizer = "char")
+task  train  = arith(max = 20)
+stage rl = grpo(policy, train) {
+  steps      = 1
+  prompts    = 2
+  group      = 2
+  max_tokens = 8
+  branch refs = rollout(sample.prompt, n = 3)
+  reward {
+    lengths = length_of(refs.text)
+    scores  = judge.reward_model(refs.text, sample)
+    named   = mean(lengths) + mean(scores)
+    inline  = mean(length_of(refs.text)) + mean(judge.reward_model(refs.text, sample))
+    total   = judge.reward_model(text, sample) + 0 * (named + inline)
+  }
+  optimize total
+}
+"#,
+    );
+    let out = t.path("run");
+    let o = rlr(&["run", &recipe, "--out", &out]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let metrics = fs::read_to_string(Path::new(&out).join("metrics.jsonl")).expect("metrics");
+    let line: serde_json::Value =
+        serde_json::from_str(metrics.lines().last().unwrap_or("{}")).expect("a JSON line");
+    let nodes = &line["metrics"]["nodes"];
+    let (named, inline) = (&nodes["named"]["mean"], &nodes["inline"]["mean"]);
+    assert!(named.as_f64().is_some_and(f64::is_finite), "{nodes}");
+    assert_eq!(named, inline, "{nodes}");
+}

@@ -267,14 +267,19 @@ pub fn branch_prompts(
 ) -> Result<BTreeMap<String, Vec<String>>> {
     let layouts = layouts(stage, batch);
     let g = &stage.graph;
-    // Nothing that reads any rollout (main or branch) is known yet.
+    // Nothing that reads any rollout (main or branch) is known yet: a
+    // binding on a branch, or one that reads a branch's rollouts inline
+    // (`mean(length_of(refs.text))` is a group value of the main set).
     let main = needs_main(g);
+    let branch_read = |k: &ExprKind| matches!(k, ExprKind::BranchContext { .. });
     let mut skip = vec![false; g.nodes.len()];
     for id in &g.order {
         let n = g.node(*id);
         let k = id.0 as usize;
         skip[k] = main[k]
             || (n.rollouts.is_some() && n.ty.scope >= Scope::Response)
+            || n.expr.any(&branch_read)
+            || n.fallback.as_ref().is_some_and(|f| f.any(&branch_read))
             || reads_nodes(&n.expr, &skip)
             || n.fallback.as_ref().is_some_and(|f| reads_nodes(f, &skip));
     }
