@@ -525,3 +525,65 @@ fn rubric_anchors_saturates_each_criterion_and_vetoes_ungrounded_answers() {
         "both sides of the veto: {vetoed:?}"
     );
 }
+
+/// SophiaVL-R1's demonstration format: the steps, then the boxed answer.
+fn chain(sample: &Value) -> String {
+    let steps: Vec<String> = sample["steps"]
+        .as_str()
+        .unwrap_or("")
+        .lines()
+        .enumerate()
+        .map(|(k, s)| format!("Step {}: x={s}", k + 1))
+        .collect();
+    format!(
+        "<think>\n{}\n</think>\n\\boxed{{{}}}",
+        steps.join("\n"),
+        answer(sample)
+    )
+}
+
+#[test]
+fn sophiavl_r1_trusts_the_thinking_judge_as_far_as_it_agrees_with_correctness() {
+    let rows = scored("recipes/sophiavl_r1.rlr", &["--set", "batch=2"], chain);
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    for g in groups.values() {
+        assert_eq!(g[0].num("outcome"), 1.0, "the planted answer is right");
+        let (mut right, mut wrong) = (Vec::new(), Vec::new());
+        for r in g {
+            let t = r.num("thinking");
+            assert!((0.0..=1.0).contains(&t));
+            if r.num("outcome") >= 0.5 {
+                right.push(t)
+            } else {
+                wrong.push(t)
+            }
+        }
+        let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+        // γ = exp(μ_c − μ_w) when the judge prefers wrong answers' thinking, else 1
+        // (and 1 when either side is empty).
+        let gamma = if right.is_empty() || wrong.is_empty() {
+            1.0
+        } else {
+            let gap = mean(&right) - mean(&wrong);
+            if gap < 0.0 { gap.exp() } else { 1.0 }
+        };
+        let degenerate = wrong.is_empty() || right.is_empty();
+        for r in g {
+            assert!(
+                close(r.num("gamma"), gamma),
+                "{} vs {gamma}",
+                r.num("gamma")
+            );
+            assert_eq!(r.num("degenerate") == 1.0, degenerate);
+            if degenerate {
+                assert_eq!(r.num("thinking"), 0.0, "a degenerate group is not judged");
+            }
+            // α·exp(−step / T), T = the stage's 2 steps.
+            let alpha = 0.3 * (-(r.key.0 as f64) / 2.0).exp();
+            assert!(close(r.num("alpha"), alpha));
+            let total = r.num("outcome") + gamma * alpha * r.num("thinking");
+            assert!(close(r.num("total"), total));
+        }
+    }
+}

@@ -115,7 +115,16 @@ fn split(xs: &[f64], sizes: &[usize]) -> Vec<Vec<f64>> {
 
 #[test]
 fn sophiavl_r1_trust_and_anneal() {
-    let p = program("recipes/sophiavl_r1.rlr");
+    // The released code's gate: the judge is asked only where outcome >= 0.2
+    // (the recipe's default, `judge_from = 0`, is the paper's: every response).
+    let path = rlr_tests::root().join("recipes/sophiavl_r1.rlr");
+    let text = std::fs::read_to_string(&path).expect("the recipe");
+    let text = rlr_lang::overrides::apply(&text, &[("rl.judge_from".into(), "0.2".into())])
+        .expect("an override");
+    let c = rlr_tests::compile_text("recipes/sophiavl_r1.rlr", &text);
+    let Some(p) = c.program.clone() else {
+        panic!("{}", rlr_tests::render(&c))
+    };
     let s = stage(&p, "rl");
     let b = &batches("sophiavl_r1.jsonl", "rl")[0];
     let ev = eval(s, b, p.seed());
@@ -169,8 +178,8 @@ fn sophiavl_r1_trust_and_anneal() {
         gamma.push(if gap < 0.0 { gap.exp() } else { 1.0 });
     }
     close(&reals(s, &ev, "gamma"), &gamma, "gamma");
-    // alpha = 0.3 exp(-step / T), step 5, T = steps = 300.
-    let alpha = 0.3 * (-5.0f64 / 300.0).exp();
+    // alpha = 0.3 exp(-step / T), step 5, T = steps = 200.
+    let alpha = 0.3 * (-5.0f64 / 200.0).exp();
     close(&reals(s, &ev, "alpha"), &[alpha], "alpha");
     let total: Vec<f64> = (0..8)
         .map(|i| outcome[i] + gamma[i / 4] * alpha * thinking[i])

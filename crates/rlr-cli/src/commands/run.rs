@@ -63,6 +63,23 @@ fn default_out(file: &str) -> PathBuf {
     Path::new("runs").join(stem)
 }
 
+/// The files a recipe imports, by their path relative to the recipe's
+/// folder; imports from outside it (`../x.rlr`) are left out.
+fn imported_files(sources: &rlr_lang::source::Sources, origin: &str) -> Vec<(PathBuf, String)> {
+    let folder = Path::new(origin).parent().unwrap_or(Path::new(""));
+    sources
+        .iter()
+        .skip(1)
+        .filter_map(|(_, s)| {
+            let rel = Path::new(&s.name).strip_prefix(folder).ok()?;
+            let inside = rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+            inside.then(|| (rel.to_path_buf(), s.text.clone()))
+        })
+        .collect()
+}
+
 /// What to train: the recipe's origin, its text with overrides applied, the
 /// overrides and the run directory.
 struct Plan {
@@ -88,10 +105,13 @@ pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    let Some(program) = ctx
-        .compile_text(&plan.origin, &plan.origin, &plan.text)
-        .program()
-    else {
+    let compiled = ctx.compile_text(&plan.origin, &plan.origin, &plan.text);
+    let imports = compiled
+        .compilation
+        .as_ref()
+        .map(|c| imported_files(&c.sources, &plan.origin))
+        .unwrap_or_default();
+    let Some(program) = compiled.program() else {
         return Ok(EXIT_INPUT);
     };
     let folder = if plan.origin == "-" {
@@ -136,6 +156,23 @@ pub fn run(ctx: &mut Ctx<'_>, args: &RunArgs) -> io::Result<i32> {
         bar.end();
         result
     };
+    // The run directory replays on its own: `rlr replay DIR/recipe.rlr`
+    // finds the imports beside it, at the paths the recipe names.
+    if out.is_dir() {
+        for (rel, text) in &imports {
+            let path = out.join(rel);
+            let written = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .and_then(|()| std::fs::write(&path, text));
+            if let Err(e) = written {
+                ctx.status(&format!(
+                    "warning: cannot save import {}: {e}",
+                    path.display()
+                ));
+            }
+        }
+    }
     match result {
         Ok(summary) => {
             for (stage, accuracy) in &summary.stages {
