@@ -249,8 +249,8 @@ fn atom_searcher_curriculum() {
         "F1 of `Ada` vs `Ada Quill` is 2/3, got {}",
         f1[3]
     );
-    // alpha = 0.5 + (0 - 0.5) min(step / T, 1), step 10, T 300.
-    let alpha = 0.5 - 0.5 * (10.0 / 300.0);
+    // alpha = 0.5 + (0 - 0.5) min(step / T, 1), step 10, T = steps = 40.
+    let alpha = 0.5 - 0.5 * (10.0 / 40.0);
     close(&reals(s, &ev, "alpha"), &[alpha], "alpha");
     let atr = reals(s, &ev, "atr");
     let well = reals(s, &ev, "well_formed");
