@@ -1248,12 +1248,6 @@ fn every_recipe_and_example_trains_a_few_steps_at_tiny_size() {
             args.extend(["--set", "prompts=2"]);
         }
         let o = rlr(&args);
-        if name == "par" {
-            // PAR's reference table (`once = true`) is refused by name.
-            assert_eq!(o.code, 2, "{name}: {}", o.stderr);
-            assert!(o.stderr.contains("`once = true`"), "{name}: {}", o.stderr);
-            continue;
-        }
         assert_eq!(o.code, 0, "{name}: {}", o.stderr);
         let metrics = fs::read_to_string(Path::new(&out).join("metrics.jsonl")).expect("metrics");
         let lines: Vec<serde_json::Value> = metrics

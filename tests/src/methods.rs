@@ -31,6 +31,8 @@ struct Scored {
     sample: Value,
     /// The rollout's text (as planted).
     text: String,
+    /// The branch, or none for a main rollout.
+    branch: Option<String>,
 }
 
 impl Scored {
@@ -147,9 +149,10 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
                 key,
                 sample: samples.get(&key).cloned().unwrap_or(Value::Null),
                 text: texts
-                    .get(&(key.0, key.1, branch, index))
+                    .get(&(key.0, key.1, branch.clone(), index))
                     .cloned()
                     .unwrap_or_default(),
+                branch,
                 index,
                 values: v["values"].as_object().cloned().unwrap_or_default(),
                 advantages,
@@ -584,6 +587,36 @@ fn sophiavl_r1_trusts_the_thinking_judge_as_far_as_it_agrees_with_correctness() 
             assert!(close(r.num("alpha"), alpha));
             let total = r.num("outcome") + gamma * alpha * r.num("thinking");
             assert!(close(r.num("total"), total));
+        }
+    }
+}
+
+#[test]
+fn par_shapes_the_score_into_its_win_rate_against_the_reference_table() {
+    let rows = scored("recipes/par.rlr", &["--set", "batch=2"], answer);
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    for g in groups.values() {
+        let refs: Vec<f64> = g
+            .iter()
+            .filter(|r| r.branch.as_deref() == Some("refs"))
+            .map(|r| r.num("ref_score"))
+            .collect();
+        assert_eq!(refs.len(), 10, "M = 10 references per prompt");
+        for r in g.iter().filter(|r| r.branch.is_none()) {
+            // Length penalty 0.01 per token beyond 300: none at this size.
+            assert!(close(r.num("penalised"), r.num("score")));
+            // r = (1/M) Σ_m σ(k (r − r_ref_m)), k = 1.
+            let shaped = refs
+                .iter()
+                .map(|x| 1.0 / (1.0 + (-(r.num("penalised") - x)).exp()))
+                .sum::<f64>()
+                / refs.len() as f64;
+            assert!(
+                (r.num("shaped") - shaped).abs() < 1e-9,
+                "{} vs {shaped}",
+                r.num("shaped")
+            );
         }
     }
 }

@@ -22,6 +22,11 @@ pub struct BranchPlan {
     pub sampling: Sampling,
     /// Sample from the frozen reference rather than the policy.
     pub from_reference: bool,
+    /// A fixed table per prompt (PAR's reference responses): sampled the
+    /// first time a prompt is seen, with a generator seeded by the run's
+    /// seed, the branch and the prompt, then reused. A pure function of the
+    /// prompt, so a resumed run rebuilds the same table without saving it.
+    pub once: bool,
 }
 
 impl BranchPlan {
@@ -46,12 +51,6 @@ impl BranchPlan {
                 .as_f64()
                 .ok_or_else(|| format!("{}: `{k}` should be a number, found {c:?}", where_())),
         };
-        if matches!(def.args.get("once"), Some(Const::Bool(true))) {
-            return Err(format!(
-                "{}: `once = true` (a reference table sampled before the first step) is not in the engine yet",
-                where_()
-            ));
-        }
         let from_reference = match def.args.get("model") {
             None => false,
             Some(Const::Str(m)) if m == "policy" => false,
@@ -63,7 +62,16 @@ impl BranchPlan {
                 ));
             }
         };
+        let once = matches!(def.args.get("once"), Some(Const::Bool(true)));
+        if once && !from_reference {
+            return Err(format!(
+                "{}: `once = true` samples a fixed table of reference responses per prompt, so it \
+                 needs `model = \"reference\"` (the frozen model); the policy changes every step",
+                where_()
+            ));
+        }
         Ok(BranchPlan {
+            once,
             name: def.name.clone(),
             n: int("n", 1)?.max(1),
             sampling: Sampling {
@@ -136,6 +144,7 @@ mod tests {
             n,
             sampling: Sampling::greedy(4),
             from_reference: false,
+            once: false,
         }
     }
 

@@ -766,6 +766,45 @@ fn reads_reference(stage: &Stage) -> bool {
         .any(|n| n.expr.any(&pred) || n.fallback.as_ref().is_some_and(|f| f.any(&pred)))
 }
 
+/// The `once = true` branches' tables: branch → prompt → its rollouts.
+type Tables = BTreeMap<String, BTreeMap<String, Vec<Generated>>>;
+
+/// What a `once = true` branch samples with.
+struct TableSpec<'t> {
+    model: &'t Policy,
+    plan: &'t BranchPlan,
+    seed: u64,
+    vocab: &'t Vocab,
+    device: &'t Device,
+}
+
+/// A `once = true` branch's rollouts for this round's prompts (`texts`, one
+/// per group; `ids`, `plan.n` per group): each prompt's row of the table,
+/// sampled on first sight with a generator of its own, so the table does
+/// not depend on which prompts came first or on a resume.
+fn table_rollouts(
+    table: &mut BTreeMap<String, Vec<Generated>>,
+    t: TableSpec<'_>,
+    texts: &[String],
+    ids: &[Vec<u32>],
+) -> Result<Vec<Generated>, String> {
+    let n = t.plan.n;
+    let mut out = Vec::with_capacity(ids.len());
+    for (g, text) in texts.iter().enumerate() {
+        if !table.contains_key(text) {
+            let key = format!("{}\u{0}{text}", t.plan.name);
+            let mut rng = ChaCha8Rng::seed_from_u64(t.seed ^ rlr_tasks::fingerprint(&key));
+            let rows = ids
+                .get(g * n..(g + 1) * n)
+                .ok_or_else(|| format!("branch `{}`: no prompt ids for group {g}", t.plan.name))?;
+            let gens = generate(t.model, t.vocab, rows, &t.plan.sampling, &mut rng, t.device)?;
+            table.insert(text.clone(), gens);
+        }
+        out.extend(table.get(text).into_iter().flatten().cloned());
+    }
+    Ok(out)
+}
+
 /// What every generation round of one RL step shares.
 struct RoundSpec<'r> {
     plans: &'r [BranchPlan],
@@ -787,6 +826,7 @@ struct RoundSpec<'r> {
 fn sample_round(
     cx: &mut Cx<'_, '_>,
     spec: &RoundSpec<'_>,
+    tables: &mut Tables,
     prompts: usize,
     clock: &mut Clock,
 ) -> Result<Round, String> {
@@ -829,16 +869,34 @@ fn sample_round(
                 }
                 (_, false) => spec.policy,
             };
-            let gens = clock.time("sample", || {
-                generate(
-                    sampler,
-                    &cx.vocab,
-                    &ids,
-                    &plan.sampling,
-                    &mut cx.whole.rng,
-                    &cx.plain,
-                )
-            })?;
+            let gens = if plan.once {
+                let table = tables.entry(plan.name.clone()).or_default();
+                clock.time("sample", || {
+                    table_rollouts(
+                        table,
+                        TableSpec {
+                            model: sampler,
+                            plan,
+                            seed: spec.options.seed,
+                            vocab: &cx.vocab,
+                            device: &cx.plain,
+                        },
+                        texts.unwrap_or_default(),
+                        &ids,
+                    )
+                })?
+            } else {
+                clock.time("sample", || {
+                    generate(
+                        sampler,
+                        &cx.vocab,
+                        &ids,
+                        &plan.sampling,
+                        &mut cx.whole.rng,
+                        &cx.plain,
+                    )
+                })?
+            };
             sets.push(SetRollouts {
                 set: SetId::Branch(plan.name.clone()),
                 per_group: plan.n,
@@ -999,6 +1057,16 @@ fn rl_stage(
     // The frozen reference: the policy as the stage starts (from the
     // checkpoint when resuming: the policy has moved since).
     let anchor = s.anchor()?;
+    if !matches!(anchor, Anchor::Frozen)
+        && let Some(p) = plans.iter().find(|p| p.once)
+    {
+        return Err(format!(
+            "stage `{name}`, branch `{}`: `once = true` samples its table from a frozen reference; \
+             this stage's `anchor` moves the reference",
+            p.name
+        ));
+    }
+    let mut tables = Tables::new();
     let graph_reads_reference = reads_reference(cx.stage);
     let mut reference = match (
         policy_loss.kl > 0.0
@@ -1045,7 +1113,7 @@ fn rl_stage(
             step,
             steps,
         };
-        let mut round = sample_round(cx, &spec, prompts, &mut clock)?;
+        let mut round = sample_round(cx, &spec, &mut tables, prompts, &mut clock)?;
         clock.sampled_tokens = round.sampled_tokens();
         let mut evaluation = score(cx.stage, &round, &mut state, &options, &mut clock)?;
         // DAPO's dynamic sampling: refill what `drop` removed with fresh
@@ -1056,7 +1124,7 @@ fn rl_stage(
             let mut kept = round.clone().keep(&not(&evaluation.dropped));
             while kept.groups() < prompts && rounds < max_rounds {
                 state.discard();
-                let more = sample_round(cx, &spec, prompts, &mut clock)?;
+                let more = sample_round(cx, &spec, &mut tables, prompts, &mut clock)?;
                 clock.sampled_tokens += more.sampled_tokens();
                 rounds += 1;
                 let ev = score(cx.stage, &more, &mut state, &options, &mut clock)?;
@@ -1639,5 +1707,54 @@ stage rl = grpo(policy, train) {
         let kl = &last["metrics"]["nodes"]["kl_t"];
         assert!(kl["mean"].as_f64().is_some_and(|m| m > 0.0), "{last}");
         let _ = std::fs::remove_dir_all(&base);
+    }
+}
+
+#[cfg(test)]
+mod table_tests {
+    use super::*;
+    use crate::model::GptSpec;
+    use crate::tokenizer::CharTokenizer;
+
+    #[test]
+    fn a_once_table_row_depends_on_its_prompt_alone() {
+        let device = backend::device();
+        let m = backend::seeded(&device, 5, |d| GptSpec::tiny(CharTokenizer::VOCAB).init(d));
+        let model = Policy::Gpt(m.valid());
+        let plan = BranchPlan {
+            name: "refs".into(),
+            n: 2,
+            sampling: Sampling {
+                temperature: 1.0,
+                top_p: 1.0,
+                top_k: 0,
+                max_tokens: 6,
+                stop: Vec::new(),
+            },
+            from_reference: true,
+            once: true,
+        };
+        let (vocab, plain) = (Vocab::Char, backend::plain());
+        let spec = || TableSpec {
+            model: &model,
+            plan: &plan,
+            seed: 11,
+            vocab: &vocab,
+            device: &plain,
+        };
+        let round = |table: &mut BTreeMap<String, Vec<Generated>>, prompts: &[&str]| {
+            let texts: Vec<String> = prompts.iter().map(|p| p.to_string()).collect();
+            let ids = encode_repeated(&vocab, prompts.iter().copied(), 2).expect("ids");
+            table_rollouts(table, spec(), &texts, &ids).expect("rollouts")
+        };
+        let mut table = BTreeMap::new();
+        let first = round(&mut table, &["a?", "b?"]);
+        let again = round(&mut table, &["b?", "c?"]);
+        assert_eq!(first.len(), 4);
+        assert_eq!(first[2..], again[..2], "a prompt seen again reuses its row");
+        // A fresh table (a resumed run) that meets `b?` first draws the same row.
+        let fresh = round(&mut BTreeMap::new(), &["b?"]);
+        assert_eq!(fresh[..], first[2..]);
+        assert_ne!(first[..2], first[2..], "different prompts, different draws");
     }
 }
