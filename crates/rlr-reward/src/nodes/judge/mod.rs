@@ -165,8 +165,15 @@ pub fn drive(call: &Call<'_>, cx: &mut Cx<'_>, scorer: Scorer<'_>) -> Result<Val
     let n = texts.len();
 
     let layout = cx.layout(&call.set)?.clone();
+    // One text per prompt (`judge.embed(sample.prompt)`) is judged once per
+    // group, owned by the group's first response, with no rollout.
+    let per_group = call.out.scope == Scope::Group;
     let (owner, seg_index): (Vec<usize>, Vec<Option<usize>>) = match (call.out.scope, &segs) {
         (Scope::Response, _) => ((0..n).collect(), vec![None; n]),
+        (Scope::Group, _) if n == layout.groups => (
+            (0..n).map(|g| layout.group_start[g]).collect(),
+            vec![None; n],
+        ),
         (Scope::Segment, Some(s)) => {
             let owner = s.response_of();
             let index = owner
@@ -207,11 +214,19 @@ pub fn drive(call: &Call<'_>, cx: &mut Cx<'_>, scorer: Scorer<'_>) -> Result<Val
     let noise = call.real("noise").unwrap_or(0.0);
     let grid = call.real("grid").ok().filter(|g| *g > 0.0);
 
+    // The responses entry `i` stands for (a whole group for a group value).
+    let members = |i: usize| -> std::ops::Range<usize> {
+        if per_group {
+            layout.group(i)
+        } else {
+            owner[i]..owner[i] + 1
+        }
+    };
     let active: Vec<usize> = (0..n)
         .filter(|i| {
             cx.active
                 .as_ref()
-                .is_none_or(|a| a.get(owner[*i]).copied().unwrap_or(true))
+                .is_none_or(|a| members(*i).any(|r| a.get(r).copied().unwrap_or(true)))
         })
         .collect();
     if active.is_empty() {
@@ -237,7 +252,7 @@ pub fn drive(call: &Call<'_>, cx: &mut Cx<'_>, scorer: Scorer<'_>) -> Result<Val
         .iter()
         .map(|&i| {
             let r = owner[i];
-            let g = layout.group_of[r];
+            let g = if per_group { i } else { layout.group_of[r] };
             let (segments, end): (&[String], Option<usize>) = match (&segs, seg_index[i]) {
                 (Some(s), Some(k)) => {
                     let range = s.of(r);
@@ -253,7 +268,7 @@ pub fn drive(call: &Call<'_>, cx: &mut Cx<'_>, scorer: Scorer<'_>) -> Result<Val
                 segment: seg_index[i],
                 end,
                 sample: batch.groups.get(g).map_or(&empty, |grp| &grp.sample),
-                rollout: rollouts[r],
+                rollout: if per_group { None } else { rollouts[r] },
                 group: g,
                 response: r,
                 args: args
@@ -311,12 +326,15 @@ pub fn drive(call: &Call<'_>, cx: &mut Cx<'_>, scorer: Scorer<'_>) -> Result<Val
             }
             Err(msg) => {
                 failures += 1;
-                let r = owner[i];
-                if on_error == "skip" && !cx.skipped.contains(&(set.clone(), r)) {
-                    cx.skipped.push((set.clone(), r));
+                if on_error == "skip" {
+                    for r in members(i) {
+                        if !cx.skipped.contains(&(set.clone(), r)) {
+                            cx.skipped.push((set.clone(), r));
+                        }
+                    }
                 }
                 if first_failure.is_none() {
-                    first_failure = Some((r, msg));
+                    first_failure = Some((i, msg));
                 }
             }
         }
@@ -324,12 +342,13 @@ pub fn drive(call: &Call<'_>, cx: &mut Cx<'_>, scorer: Scorer<'_>) -> Result<Val
     let counter = cx.counters.entry(cx.node.to_string()).or_default();
     counter.calls += active.len() as u64;
     counter.failures += failures;
-    if let (Some((r, msg)), "fail") = (first_failure, on_error) {
-        let g = layout.group_of[r];
+    if let (Some((i, msg)), "fail") = (first_failure, on_error) {
+        let r = owner[i];
+        let g = if per_group { i } else { layout.group_of[r] };
         return Err(EvalError::new(format!("`{name}` failed: {msg}")).at(At {
             set,
             group: g,
-            rollout: Some(r - layout.group_start[g]),
+            rollout: (!per_group).then(|| r - layout.group_start[g]),
         }));
     }
     let data = match scorer {

@@ -454,6 +454,28 @@ fn embed_is_deterministic_and_normalised() {
 }
 
 #[test]
+fn embed_judges_a_text_per_prompt_once_per_group() {
+    // `judge.embed(sample.prompt)`: one vector per group, one call each,
+    // no rollout needed; a group none of whose responses is active is not asked.
+    let mut fx = Fixture::new(&[(&["x", "y"], json!({})), (&["z", "w"], json!({}))]);
+    let mut cx = fx.cx("ref");
+    cx.active = Some(vec![true, false, false, false]);
+    let v = vectors(eval(
+        "judge.embed",
+        vec![
+            ("text", group_text(&["the cat", "a dog"])),
+            ("dim", constant(Const::Int(8))),
+        ],
+        (Scope::Group, Kind::Vector),
+        &mut cx,
+    ));
+    assert_eq!(v.len(), 2);
+    assert_eq!(v[0], embed("the cat", 8));
+    assert_eq!(v[1], vec![0.0; 8], "inactive group: the default");
+    assert_eq!(cx.counters["ref"].calls, 1);
+}
+
+#[test]
 fn reward_model_score() {
     // r = 2c + f − 2ρ: right with format 3, right without 2, wrong with format 1
     let t = [
