@@ -881,11 +881,11 @@ fn sweep_stops_at_a_bad_point_and_writes_nothing() {
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2 [gate=0.01, bypass=1.5]:41:44"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2 [gate=0.01, bypass=1.5]:49:44"),
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:49:3"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:57:3"),
         "{err}"
     );
     assert!(err.contains("rendered from this template line"), "{err}");
@@ -921,8 +921,8 @@ fn sweep_set_overrides_every_point_and_is_checked() {
     let o = sweep("rl.steps=7");
     assert_eq!(o.code, 0, "{}", o.stderr);
     for (name, text) in folder(&out).iter().filter(|(n, _)| n.ends_with(".rlr")) {
-        assert!(text.contains("steps     = 7"), "{name}: {text}");
-        assert!(text.contains("steps = 5, lr"), "{name}: {text}");
+        assert!(text.contains("steps        = 7"), "{name}: {text}");
+        assert!(text.contains("steps = 5, batch"), "{name}: {text}");
     }
     let again = t.path("again");
     let o = rlr(&[
@@ -967,7 +967,7 @@ fn undefined_template_variables_are_located() {
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:26:23"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:30:23"),
         "{err}"
     );
     assert!(
@@ -991,7 +991,7 @@ fn undefined_template_variables_are_located() {
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:26:42"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:30:42"),
         "{err}"
     );
     assert!(!Path::new(&out).exists());
