@@ -102,7 +102,7 @@ const fn rl(d: Rl) -> [ParamSpec; RL_SETTINGS] {
             "max_tokens",
             128,
             Some(AT_LEAST_ONE),
-            "generation limit per response (per turn in multi-turn rollouts)",
+            "generation limit per response; in multi-turn rollouts it bounds the whole rollout, tool output included",
         ),
         strings("stop", "extra stop strings besides the end token"),
         optional(
