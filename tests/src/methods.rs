@@ -46,7 +46,7 @@ impl Scored {
 
 /// Trains `recipe` two steps at tiny size, sets the text of each main
 /// group's first rollout to `plant(sample)`, and replays the stage.
-fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scored> {
+fn scored(recipe: &str, plant: fn(&Value) -> String) -> Vec<Scored> {
     let dir: PathBuf = std::env::temp_dir().join(format!(
         "rlr-methods-{}-{}",
         std::process::id(),
@@ -60,8 +60,8 @@ fn scored(recipe: &str, extra: &[&str], plant: fn(&Value) -> String) -> Vec<Scor
         .into_owned();
     let mut args = vec!["run", &path, "--out", &out];
     args.extend_from_slice(rlr_tests::TINY);
-    args.extend(["--set", "prompts=2"]);
-    args.extend_from_slice(extra);
+    // Every method recipe has an sft warm-up and an RL stage.
+    args.extend(["--set", "prompts=2", "--set", "batch=2"]);
     rlr(&args);
     let text = fs::read_to_string(dir.join("run/rollouts.jsonl")).expect("rollouts");
     let mut sample = Value::Null;
@@ -182,7 +182,7 @@ fn close(a: f64, b: f64) -> bool {
 
 #[test]
 fn dapo_shapes_overlong_answers_and_drops_uniform_groups() {
-    let rows = scored("recipes/dapo.rlr", &["--set", "batch=2"], answer);
+    let rows = scored("recipes/dapo.rlr", answer);
     let groups = groups(&rows);
     assert!(groups.len() >= 2);
     let mut kept = 0;
@@ -205,7 +205,7 @@ fn dapo_shapes_overlong_answers_and_drops_uniform_groups() {
 
 #[test]
 fn raft_trains_exactly_the_best_response_of_each_group() {
-    let rows = scored("recipes/raft.rlr", &["--set", "batch=2"], answer);
+    let rows = scored("recipes/raft.rlr", answer);
     for g in groups(&rows).values() {
         let top = g.iter().map(|r| r.num("score")).fold(f64::MIN, f64::max);
         let first_top = g
@@ -235,7 +235,7 @@ fn boxed(sample: &Value) -> String {
 
 #[test]
 fn pearl_scores_outcome_and_anchors_the_advantage_on_perception() {
-    let rows = scored("recipes/pearl.rlr", &["--set", "batch=2"], boxed);
+    let rows = scored("recipes/pearl.rlr", boxed);
     let main: Vec<Scored> = rows
         .into_iter()
         .filter(|r| r.values.contains_key("outcome"))
@@ -269,7 +269,7 @@ fn refusal(_: &Value) -> String {
 
 #[test]
 fn alphaalign_routes_by_the_harmful_label() {
-    let rows = scored("recipes/alphaalign.rlr", &["--set", "batch=2"], refusal);
+    let rows = scored("recipes/alphaalign.rlr", refusal);
     let groups = groups(&rows);
     assert!(groups.len() >= 2);
     for g in groups.values() {
@@ -358,7 +358,7 @@ const RPR_PHRASES: &[&str] = &[
 
 #[test]
 fn climb_rpr_counts_reasoning_phrases_and_flips_whole_groups() {
-    let rows = scored("recipes/climb_rpr.rlr", &["--set", "batch=2"], patterned);
+    let rows = scored("recipes/climb_rpr.rlr", patterned);
     let groups = groups(&rows);
     assert!(groups.len() >= 2);
     for g in groups.values() {
@@ -388,7 +388,7 @@ fn climb_rpr_counts_reasoning_phrases_and_flips_whole_groups() {
 
 #[test]
 fn rm_ensemble_z_scores_each_member_and_penalises_their_disagreement() {
-    let rows = scored("recipes/rm_ensemble.rlr", &["--set", "batch=2"], answer);
+    let rows = scored("recipes/rm_ensemble.rlr", answer);
     let members = ["rm1", "rm2", "rm3", "rm4"];
     let mut steps: BTreeMap<u64, Vec<&Scored>> = BTreeMap::new();
     for r in &rows {
@@ -422,12 +422,14 @@ fn rm_ensemble_z_scores_each_member_and_penalises_their_disagreement() {
     assert!(disagree, "members draw their own noise");
 }
 
+/// The task's reference intermediate results, one per line of `sample.steps`.
+fn reference_steps(sample: &Value) -> std::str::Lines<'_> {
+    sample["steps"].as_str().unwrap_or("").lines()
+}
+
 /// A two-step chain whose first step is right and second wrong.
 fn half_right_chain(sample: &Value) -> String {
-    let steps: Vec<i64> = sample["steps"]
-        .as_str()
-        .unwrap_or("")
-        .lines()
+    let steps: Vec<i64> = reference_steps(sample)
         .filter_map(|l| l.trim().parse().ok())
         .collect();
     let (first, second) = (
@@ -443,11 +445,7 @@ fn half_right_chain(sample: &Value) -> String {
 
 #[test]
 fn clip_delta_clips_step_rewards_at_eta_and_differences_them() {
-    let rows = scored(
-        "recipes/clip_delta.rlr",
-        &["--set", "batch=2"],
-        half_right_chain,
-    );
+    let rows = scored("recipes/clip_delta.rlr", half_right_chain);
     let groups = groups(&rows);
     assert!(groups.len() >= 2);
     let mut planted = 0;
@@ -499,11 +497,7 @@ fn grounded(sample: &Value) -> String {
 
 #[test]
 fn rubric_anchors_saturates_each_criterion_and_vetoes_ungrounded_answers() {
-    let rows = scored(
-        "recipes/rubric_anchors.rlr",
-        &["--set", "batch=2"],
-        grounded,
-    );
+    let rows = scored("recipes/rubric_anchors.rlr", grounded);
     let weights = [0.4, 0.2, 0.1, 0.2, 0.1];
     let mut vetoed = [0, 0];
     for r in &rows {
@@ -531,10 +525,7 @@ fn rubric_anchors_saturates_each_criterion_and_vetoes_ungrounded_answers() {
 
 /// SophiaVL-R1's demonstration format: the steps, then the boxed answer.
 fn chain(sample: &Value) -> String {
-    let steps: Vec<String> = sample["steps"]
-        .as_str()
-        .unwrap_or("")
-        .lines()
+    let steps: Vec<String> = reference_steps(sample)
         .enumerate()
         .map(|(k, s)| format!("Step {}: x={s}", k + 1))
         .collect();
@@ -547,7 +538,7 @@ fn chain(sample: &Value) -> String {
 
 #[test]
 fn sophiavl_r1_trusts_the_thinking_judge_as_far_as_it_agrees_with_correctness() {
-    let rows = scored("recipes/sophiavl_r1.rlr", &["--set", "batch=2"], chain);
+    let rows = scored("recipes/sophiavl_r1.rlr", chain);
     let groups = groups(&rows);
     assert!(groups.len() >= 2);
     for g in groups.values() {
@@ -593,7 +584,7 @@ fn sophiavl_r1_trusts_the_thinking_judge_as_far_as_it_agrees_with_correctness() 
 
 #[test]
 fn par_shapes_the_score_into_its_win_rate_against_the_reference_table() {
-    let rows = scored("recipes/par.rlr", &["--set", "batch=2"], answer);
+    let rows = scored("recipes/par.rlr", answer);
     let groups = groups(&rows);
     assert!(groups.len() >= 2);
     for g in groups.values() {
