@@ -81,6 +81,51 @@ impl Tools {
             Some((t, &body[start + open.len()..]))
         })
     }
+
+    /// Splits a demonstration into the pieces a rollout would have made:
+    /// `(text, false)` for what the policy writes and `(output, true)` for
+    /// the tools' outputs, found by running each call (up to `calls` of them)
+    /// and keeping the output only where the demonstration goes on with it
+    /// verbatim. Concatenated, the pieces are `text`.
+    pub fn split_demonstration<'t>(&self, text: &'t str) -> Vec<(&'t str, bool)> {
+        let mut pieces = Vec::new();
+        let (mut start, mut calls) = (0usize, 0usize);
+        let mut at = 0usize;
+        while calls < self.calls && at < text.len() {
+            // The earliest closing tag of any tool at or after `at`.
+            let next = self
+                .tools
+                .iter()
+                .filter_map(|t| {
+                    let close = format!("</{}>", t.tag());
+                    text[at..]
+                        .find(close.as_str())
+                        .map(|i| (at + i + close.len(), t))
+                })
+                .min_by_key(|(end, _)| *end);
+            let Some((end, tool)) = next else { break };
+            let open = format!("<{}>", tool.tag());
+            let close_len = tool.tag().len() + 3;
+            let body = &text[start..end - close_len];
+            let Some(i) = body.rfind(open.as_str()) else {
+                at = end;
+                continue;
+            };
+            let output = tool.call(&body[i + open.len()..]);
+            calls += 1;
+            at = end;
+            if !output.is_empty() && text[end..].starts_with(output.as_str()) {
+                pieces.push((&text[start..end], false));
+                pieces.push((&text[end..end + output.len()], true));
+                start = end + output.len();
+                at = start;
+            }
+        }
+        if start < text.len() {
+            pieces.push((&text[start..], false));
+        }
+        pieces
+    }
 }
 
 /// One sampled response.
@@ -525,6 +570,40 @@ mod tests {
         // Closed before the newest token: already handled.
         assert!(tools.closed("so <x>21</x> then", 13).is_none());
         assert!(tools.closed("21</x>", 5).is_none());
+    }
+
+    #[test]
+    fn a_demonstration_splits_into_written_text_and_tool_output() {
+        let tools = Tools {
+            tools: vec![Arc::new(Doubler)],
+            calls: 2,
+        };
+        let text = "a<x>2</x><r>4</r>b<x>5</x><r>9</r>c<x>1</x><r>2</r>";
+        // The first output matches and is marked; the second does not (the
+        // demonstration wrote 9, the tool says 10) and stays written text;
+        // the third call is past `calls`.
+        assert_eq!(
+            tools.split_demonstration(text),
+            vec![
+                ("a<x>2</x>", false),
+                ("<r>4</r>", true),
+                ("b<x>5</x><r>9</r>c<x>1</x><r>2</r>", false),
+            ]
+        );
+        assert_eq!(
+            Tools::none().split_demonstration("plain"),
+            vec![("plain", false)]
+        );
+        assert_eq!(Tools::none().split_demonstration(""), vec![]);
+        let one = Tools {
+            tools: vec![Arc::new(Doubler)],
+            calls: 3,
+        };
+        // A closing tag without an opening one is no call.
+        assert_eq!(
+            one.split_demonstration("</x><x>3</x><r>6</r>"),
+            vec![("</x><x>3</x>", false), ("<r>6</r>", true)]
+        );
     }
 
     #[test]

@@ -550,13 +550,16 @@ fn sft_stage(
     };
     let mut accuracy = start.accuracy;
     let context = model.context();
+    // `mask = "tool_output"`: the tools' outputs in a demonstration are
+    // context, as in a rollout, not targets.
+    let mask_tools = cx.stage.settings.contains_key("mask") && s.text("mask")? == "tool_output";
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
         cx.seed_step(step);
         let samples = cx.train_samples(batch);
         // Each problem's demonstration, then the extra prompts the task
         // teaches with it (PEARL's perception checklist).
-        let seqs: Vec<Sequence> = samples
+        let seqs = samples
             .iter()
             .flat_map(|smp| {
                 std::iter::once((smp.prompt(), smp.demonstration.as_str())).chain(
@@ -576,25 +579,43 @@ fn sft_stage(
                         cx.stage.model
                     ));
                 }
-                let mut response = cx.vocab.encode(demonstration)?;
+                let (mut response, mut target) = if mask_tools {
+                    // Piece by piece, as a rollout encodes them.
+                    let (mut ids, mut target) = (Vec::new(), Vec::new());
+                    for (piece, tool) in cx.tools.split_demonstration(demonstration) {
+                        let piece = cx.vocab.encode(piece)?;
+                        target.extend(std::iter::repeat_n(
+                            if tool { 0.0 } else { 1.0 },
+                            piece.len(),
+                        ));
+                        ids.extend(piece);
+                    }
+                    (ids, target)
+                } else {
+                    let ids = cx.vocab.encode(demonstration)?;
+                    let n = ids.len();
+                    (ids, vec![1.0f32; n])
+                };
                 // A cut demonstration gets no EOS: the model must not learn to stop there.
                 if response.len() <= max_tokens {
                     response.push(cx.vocab.eos());
+                    target.push(1.0);
                 } else {
                     response.truncate(max_tokens);
                 }
                 // Prompt and demonstration together fit the context (the
                 // cut takes the EOS with it).
                 response.truncate(context - prompt.len());
-                Ok(Sequence { prompt, response })
+                target.truncate(response.len());
+                Ok((Sequence { prompt, response }, target))
             })
-            .collect::<Result<_, String>>()?;
+            .collect::<Result<Vec<_>, String>>()?;
+        let (seqs, targets): (Vec<Sequence>, Vec<Vec<f32>>) = seqs.into_iter().unzip();
         let tokens: usize = seqs.iter().map(|q| q.response.len()).sum();
         clock.trained_tokens = tokens;
         let train = clock.time("train", || -> Result<_, String> {
             let packed = pack(&seqs, &cx.device)?;
-            let ones: Vec<Vec<f32>> = packed.lens.iter().map(|&n| vec![1.0; n]).collect();
-            let mask: Vec<bool> = packed.spread(&ones).iter().map(|&x| x > 0.0).collect();
+            let mask: Vec<bool> = packed.spread(&targets).iter().map(|&x| x > 0.0).collect();
             let weights =
                 aggregation_weights(&mask, packed.time, crate::loss::LossAgg::TokenMean, 0);
             let weights = packed.tensor(weights, &cx.device);

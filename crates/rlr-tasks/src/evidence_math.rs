@@ -1,5 +1,5 @@
 //! `evidence_math`: word problems over an evidence passage. The passage
-//! states `facts` facts ("Ann has 7 apples."), `distractors` of which the
+//! states `facts` facts ("Ann has 7 apples.", amounts from 2 to `max_value`), `distractors` of which the
 //! question does not need; the question adds the needed amounts up (or, with
 //! two, may ask for their difference). The checklist asks for each needed
 //! fact on its own, to be answered as `<a1>..</a1><a2>..</a2>`.
@@ -24,6 +24,8 @@ const ITEMS: [&str; 8] = [
 
 /// The most facts in a passage.
 const MAX_FACTS: i64 = 32;
+/// The largest amount a fact may state.
+const MAX_VALUE: i64 = 1_000_000;
 
 /// One fact: person `name` has `value` of `item` (indices into the tables).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,7 +76,7 @@ fn and_list(names: &[&str]) -> String {
 }
 
 impl Passage {
-    fn generate(rng: &mut Rng, needed: usize, distractors: usize) -> Passage {
+    fn generate(rng: &mut Rng, needed: usize, distractors: usize, max_value: i64) -> Passage {
         let item = rng.below(ITEMS.len());
         let mut names: Vec<usize> = (0..NAMES.len()).collect();
         shuffle(rng, &mut names);
@@ -83,7 +85,7 @@ impl Passage {
             .map(|&name| Fact {
                 name,
                 item,
-                value: rng.range(2, 20),
+                value: rng.range(2, max_value),
             })
             .collect();
         let difference = needed == 2 && rng.chance(0.5);
@@ -99,7 +101,7 @@ impl Passage {
         facts.extend(others.iter().take(distractors).map(|&(name, item)| Fact {
             name,
             item,
-            value: rng.range(2, 20),
+            value: rng.range(2, max_value),
         }));
         shuffle(rng, &mut facts);
         Passage {
@@ -202,15 +204,17 @@ pub(crate) struct EvidenceMath {
     seed: u64,
     needed: usize,
     distractors: usize,
+    max_value: i64,
     checklist: bool,
     fallback: [Passage; 2],
 }
 
-/// Builds `evidence_math(facts, checklist, distractors)`.
+/// Builds `evidence_math(facts, checklist, distractors, max_value)`.
 pub(crate) fn build(decl: &Decl, seed: u64) -> Result<EvidenceMath, String> {
     let facts = draw::int_in(decl, "facts", 1, MAX_FACTS)?;
     let distractors = draw::int_in(decl, "distractors", 0, MAX_FACTS)?;
     let checklist = draw::flag(decl, "checklist")?;
+    let max_value = draw::int_in(decl, "max_value", 2, MAX_VALUE)?;
     let needed = facts - distractors;
     if needed < 1 {
         return Err(format!(
@@ -228,12 +232,13 @@ pub(crate) fn build(decl: &Decl, seed: u64) -> Result<EvidenceMath, String> {
     let (needed, distractors) = (needed as usize, distractors as usize);
     let what = format!("`evidence_math(facts = {facts}, distractors = {distractors})`");
     let fallback = draw::fallbacks(&what, seed, NAME, |rng| {
-        Some(Passage::generate(rng, needed, distractors))
+        Some(Passage::generate(rng, needed, distractors, max_value))
     })?;
     Ok(EvidenceMath {
         seed,
         needed,
         distractors,
+        max_value,
         checklist,
         fallback,
     })
@@ -247,7 +252,12 @@ impl Task for EvidenceMath {
     fn sample(&self, split: Split, index: u64) -> Sample {
         let mut rng = Rng::for_problem(self.seed, NAME, draw::split_stream(split), index);
         let p = draw::draw(&mut rng, split, draw::TRIES, |r| {
-            Some(Passage::generate(r, self.needed, self.distractors))
+            Some(Passage::generate(
+                r,
+                self.needed,
+                self.distractors,
+                self.max_value,
+            ))
         })
         .unwrap_or_else(|| draw::fallback(&self.fallback, split));
         let steps: Vec<String> = p.results().iter().map(|r| r.1.to_string()).collect();
@@ -305,6 +315,7 @@ mod tests {
             vec![("facts", int(3)), ("distractors", int(0))],
             vec![("facts", int(32)), ("distractors", int(16))],
             vec![("checklist", Const::Bool(false))],
+            vec![("max_value", int(2))],
         ];
         for args in configs {
             let d = decl(NAME, &args);

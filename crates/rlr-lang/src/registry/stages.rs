@@ -370,7 +370,28 @@ pub static ALL: &[Builtin] = &[
                 "max_tokens",
                 128,
                 Some(AT_LEAST_ONE),
-                "demonstrations are cut at this length",
+                "demonstrations are cut at this length; also the held-out responses' budget",
+            ),
+            int(
+                "turns",
+                1,
+                Some(AT_LEAST_ONE),
+                "assistant turns per held-out rollout (with tools)",
+            ),
+            optional(
+                "tools",
+                ParamType::Tools,
+                DefaultValue::EmptyList,
+                None,
+                "tools the held-out rollouts may call, and whose outputs `mask` finds in the \
+                 demonstrations",
+            ),
+            choice(
+                "mask",
+                &["none", "tool_output"],
+                "none",
+                "`tool_output`: the tools' outputs in a demonstration (a call's output where the \
+                 demonstration repeats it verbatim) are context, not targets",
             ),
             int(
                 "eval_every",

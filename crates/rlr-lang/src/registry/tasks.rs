@@ -7,7 +7,7 @@
 use super::spec::{
     AT_LEAST_ONE, NON_NEGATIVE, UNIT, flag, int, item, real, required, string, strings,
 };
-use super::{Builtin, Category, ParamType, SampleField};
+use super::{Builtin, Category, NumRange, ParamType, SampleField};
 use crate::types::{Kind, Scope, ValueType};
 
 const fn field(name: &'static str, kind: Kind, doc: &'static str) -> SampleField {
@@ -115,6 +115,13 @@ pub static ALL: &[Builtin] = &[
                 2,
                 Some(NON_NEGATIVE),
                 "facts in the passage that the question does not need",
+            ),
+            int(
+                "max_value",
+                20,
+                Some(NumRange::closed(2.0, 1_000_000.0)),
+                "the largest amount a fact states (amounts are drawn from 2 to `max_value`); 9 \
+                 keeps every amount one character",
             ),
         ],
         &[

@@ -8,7 +8,7 @@
 
 use crate::registry::spec::{
     AT_LEAST_ONE, JUDGE_DEFAULT, NON_NEGATIVE, ON_ERROR, POSITIVE, RESPONSE, SEGMENT, TEXT,
-    TEXTUAL, UNIT, fixed, int, node, out, real, required, signal, strings,
+    TEXTUAL, UNIT, fixed, int, node, out, real, required, signal, string, strings,
 };
 use crate::registry::{Builtin, Family, KindRule, ParamSpec, ParamType, ScopeRule};
 use crate::types::{Kind, Scope};
@@ -214,17 +214,24 @@ pub(super) const ALL: &[Builtin] = &[
                 "text",
                 TEXT,
                 RESPONSE,
-                "the reasoning shown to the listener, e.g. `think`",
+                "the response shown to the listener, usually `text`",
             ),
             SAMPLE,
+            string(
+                "slot",
+                "\\boxed{",
+                "the opening of the answer: the listener reads the text up to its last `slot` \
+                 (or the text with its answers removed, then `slot`) and is asked for the \
+                 correct answer there; \"\" asks right after the text",
+            ),
             ON_ERROR,
             JUDGE_DEFAULT,
         ],
         fixed(Scope::Response, Kind::Real, Some(UNIT)),
         "Listener confidence: a frozen listener (the reference policy) re-reads the reasoning \
          with the final answer hidden and gives its confidence in the correct answer, \
-         P = exp(mean over the tokens of `sample.answer` of log π_ref(token | prompt, text, \
-         earlier answer tokens)). Listener-Rewarded Thinking adds λ·P to the accuracy reward.",
+         P = exp(mean over the tokens of `sample.answer` of log π_ref(token | prompt, text up to \
+         the answer's `slot`, earlier answer tokens)). Listener-Rewarded Thinking adds λ·P to the accuracy reward.",
         "[2ND] Listener-Rewarded Thinking (arXiv:2506.22832): a separate frozen VLM there; the \
          weighting and this likelihood form are [INFER].",
     ),

@@ -182,16 +182,21 @@ impl Node for Rubric {
     }
 }
 
-/// `judge.listener(text, sample, on_error = "fail", default = 0.0)`. Listener
-/// confidence: a frozen listener (the reference policy) re-reads the
-/// reasoning with the final answer hidden and gives its confidence in the
-/// correct answer, P = exp(mean over the tokens of `sample.answer` of
-/// log π_ref(token | prompt, text, earlier answer tokens)).
+/// `judge.listener(text, sample, slot = "\\boxed{", on_error = "fail",
+/// default = 0.0)`. Listener confidence: a frozen listener (the reference
+/// policy) re-reads the reasoning with the final answer hidden and gives its
+/// confidence in the correct answer, P = exp(mean over the tokens of
+/// `sample.answer` of log π_ref(token | prompt, reasoning, slot, earlier
+/// answer tokens)).
 ///
-/// Computed with the model (`Probes::logprob`, reference = true) on the
-/// context `sample.prompt` followed directly by the text with its `\boxed{}`
-/// groups and `<answer>` blocks removed; needs the engine (replay without a
-/// model is an error). A missing `sample.answer` or an answer of no tokens is
+/// Computed with the model (`Probes::logprob`, reference = true). The
+/// context is `sample.prompt` followed by the text cut just after its last
+/// `slot` (the opening of the answer, whatever the response wrote there is
+/// dropped); a text without `slot` has its `\boxed{}` groups and `<answer>`
+/// blocks removed and `slot` appended, so the listener is always asked for
+/// the answer where the format puts it. An empty `slot` asks right after the
+/// text with its answers removed. Needs the engine (replay without a model
+/// is an error). A missing `sample.answer` or an answer of no tokens is
 /// a failed judgement; a model error fails every item of the batch.
 ///
 /// [2ND] Listener-Rewarded Thinking (arXiv:2506.22832): a separate frozen VLM
@@ -208,7 +213,12 @@ impl Judge for Listener {
                 None => out.push(Err("the task has no `sample.answer`".to_string())),
                 Some(answer) => {
                     let prompt = field(it.sample, "prompt").unwrap_or_default();
-                    requests.push(ProbeRequest::new(prompt, hide_answer(it.text), answer));
+                    let slot = it.call.text("slot").unwrap_or("");
+                    requests.push(ProbeRequest::new(
+                        prompt,
+                        listener_context(it.text, slot),
+                        answer,
+                    ));
                     asked.push(k);
                     out.push(Err("not scored".to_string()));
                 }
@@ -253,6 +263,18 @@ impl Judge for Listener {
 
     fn needs_probes(&self) -> bool {
         true
+    }
+}
+
+/// The listener's context: the text up to and including its last `slot`, or
+/// the text with its answers hidden followed by `slot`.
+fn listener_context(text: &str, slot: &str) -> String {
+    if slot.is_empty() {
+        return hide_answer(text);
+    }
+    match text.rfind(slot) {
+        Some(i) => text[..i + slot.len()].to_string(),
+        None => hide_answer(text) + slot,
     }
 }
 

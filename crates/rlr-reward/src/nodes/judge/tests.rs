@@ -417,10 +417,35 @@ fn listener_uses_the_reference_model_with_the_answer_hidden() {
     // one answer character at probability 1/2 → P = exp(−ln 2) = 0.5
     let v = eval("judge.listener", vec![("text", texts(&t))], RR, &mut cx);
     approx(&reals_of(v), &[0.5, 0.5]);
+    let seen = model.seen.borrow().clone();
     assert_eq!(
-        model.seen.borrow()[0],
-        ("P:<think>r</think>".to_string(), "7".to_string(), true),
-        "the box is hidden and the reference model is asked"
+        seen[0],
+        (
+            "P:<think>r</think>\\boxed{".to_string(),
+            "7".to_string(),
+            true
+        ),
+        "the answer is cut at its slot and the reference model is asked"
+    );
+    assert_eq!(
+        seen[1],
+        ("P:x\\boxed{".to_string(), "7".to_string(), true),
+        "a text without the slot gets it appended"
+    );
+    let empty = constant(Const::Str(String::new()));
+    let mut cx = fx.cx("judge");
+    cx.probes = Some(&model);
+    eval(
+        "judge.listener",
+        vec![("text", texts(&t)), ("slot", empty)],
+        RR,
+        &mut cx,
+    )
+    .unwrap();
+    assert_eq!(
+        model.seen.borrow()[2].0,
+        "P:<think>r</think>",
+        "an empty slot hides the answer and asks right after the text"
     );
     // replay without a model
     let err = run(&mut fx, "judge.listener", vec![("text", texts(&t))], RR).unwrap_err();
