@@ -17,6 +17,24 @@ use crate::vocab::Vocab;
 /// Prompts decoded together.
 const CHUNK: usize = 64;
 
+/// Held-out responses kept per evaluation for `evals.jsonl`.
+pub const EXAMPLES: usize = 8;
+
+/// One held-out response, as `evals.jsonl` records it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Example {
+    /// The held-out problem's index.
+    pub index: usize,
+    /// Its prompt.
+    pub prompt: String,
+    /// The greedy response (tool outputs included).
+    pub response: String,
+    /// The reference answer.
+    pub answer: String,
+    /// Whether the response was counted correct.
+    pub correct: bool,
+}
+
 /// The result of one held-out evaluation.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Heldout {
@@ -26,6 +44,8 @@ pub struct Heldout {
     pub mean_length: f64,
     /// Prompts evaluated.
     pub prompts: usize,
+    /// The first [`EXAMPLES`] responses.
+    pub examples: Vec<Example>,
 }
 
 /// Evaluates `model` (a non-autodiff copy) on held-out problems `0..prompts`.
@@ -45,6 +65,7 @@ pub fn evaluate(
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let mut correct = 0usize;
     let mut length = 0usize;
+    let mut examples = Vec::new();
     for chunk in samples.chunks(CHUNK) {
         let ids: Vec<Vec<u32>> = chunk
             .iter()
@@ -61,8 +82,18 @@ pub fn evaluate(
         )?;
         for (s, r) in chunk.iter().zip(&out) {
             length += r.tokens.len();
-            if is_correct(&r.text, s.answer()) {
+            let right = is_correct(&r.text, s.answer());
+            if right {
                 correct += 1;
+            }
+            if examples.len() < EXAMPLES {
+                examples.push(Example {
+                    index: examples.len(),
+                    prompt: s.prompt().to_string(),
+                    response: r.text.clone(),
+                    answer: s.answer().to_string(),
+                    correct: right,
+                });
             }
         }
     }
@@ -71,6 +102,7 @@ pub fn evaluate(
         accuracy: correct as f64 / n,
         mean_length: length as f64 / n,
         prompts: samples.len(),
+        examples,
     })
 }
 

@@ -1,7 +1,8 @@
 //! The run directory: `metrics.jsonl` (one JSON line per step, no
 //! wall-clock values, so the same recipe and seed give the same file),
 //! `rollouts.jsonl` (the replay schema, `rlr_reward::replay::Row`),
-//! `timings.jsonl` (wall-clock seconds and tokens/s per step), the resolved
+//! `timings.jsonl` (wall-clock seconds and tokens/s per step),
+//! `evals.jsonl` (the first held-out responses of every evaluation), the resolved
 //! `recipe.rlr`, `manifest.toml` and `checkpoint/`.
 
 use std::fs::{File, OpenOptions};
@@ -55,6 +56,7 @@ pub struct RunDir {
     metrics: Log,
     rollouts: Log,
     timings: Log,
+    evals: Log,
 }
 
 impl RunDir {
@@ -77,6 +79,7 @@ impl RunDir {
             metrics: Log::open(path, "metrics.jsonl", fresh)?,
             rollouts: Log::open(path, "rollouts.jsonl", fresh)?,
             timings: Log::open(path, "timings.jsonl", fresh)?,
+            evals: Log::open(path, "evals.jsonl", fresh)?,
         })
     }
 
@@ -104,6 +107,12 @@ impl RunDir {
     /// Appends one step's timings line.
     pub fn timings(&mut self, line: &serde_json::Value) -> Result<(), String> {
         self.timings.lines(&[line.to_string()])
+    }
+
+    /// Appends held-out responses, one JSON object each.
+    pub fn evals(&mut self, lines: &[serde_json::Value]) -> Result<(), String> {
+        let lines: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+        self.evals.lines(&lines)
     }
 
     /// Appends rollouts.

@@ -429,6 +429,22 @@ impl Cx<'_, '_> {
         tracing::debug!(stage = %self.stage.name, step, accuracy = h.accuracy, "held-out evaluation");
         line["eval/accuracy"] = json!(h.accuracy);
         line["eval/length"] = json!(h.mean_length);
+        let examples: Vec<Value> = h
+            .examples
+            .iter()
+            .map(|e| {
+                json!({
+                    "stage": self.stage.name,
+                    "step": step,
+                    "index": e.index,
+                    "prompt": e.prompt,
+                    "response": e.response,
+                    "answer": e.answer,
+                    "correct": e.correct,
+                })
+            })
+            .collect();
+        self.whole.dir.evals(&examples)?;
         Ok(Some(h.accuracy))
     }
 
