@@ -15,7 +15,7 @@
 //! The demonstration is a multi-turn transcript in Atom-Searcher's format:
 //! `<think>`, then for each hop a `<search>ROLE of ENTITY</search>` call
 //! followed by the tool's `<result>...</result>` (the facts `kb_lookup` with
-//! its default `top_k = 3` returns) and one atomic thought that states the
+//! with the task's `top_k` returns) and one atomic thought that states the
 //! fact found (`<reflect>` for intermediate hops, `<verify>` for the last),
 //! then `</think>` and `<answer>NAME</answer>`.
 
@@ -43,8 +43,11 @@ const ENUMERATE: u64 = 20_000;
 const TRIES: usize = 1_000;
 /// Draws at build time to find one problem of each split in a large space.
 const SEARCH: usize = 100_000;
-/// The `top_k` the demonstration's tool outputs use (`kb_lookup`'s default).
+/// The default `top_k`: facts per search in the demonstrations (and in a
+/// `kb_lookup` that gives none).
 pub const DEMO_TOP_K: usize = 3;
+/// Most facts per search.
+const MAX_TOP_K: i64 = 100;
 
 /// Relation types: the verb of a fact and the noun of its subject's role.
 const RELATIONS: &[(&str, &str)] = &[
@@ -282,6 +285,7 @@ struct Walk {
 pub struct MultihopKb {
     seed: u64,
     hops: usize,
+    top_k: usize,
     kb: Arc<KnowledgeBase>,
     /// All questions of each split, when the space is small enough to list.
     lists: Option<[Vec<Walk>; 2]>,
@@ -310,6 +314,12 @@ impl MultihopKb {
         let hops = int(decl, "hops", 2);
         let entities = int(decl, "entities", 200);
         let relations = int(decl, "relations", 8);
+        let top_k = int(decl, "top_k", DEMO_TOP_K as i64);
+        if !(1..=MAX_TOP_K).contains(&top_k) {
+            return Err(format!(
+                "multihop_kb: `top_k` must be in 1..={MAX_TOP_K}, not {top_k}"
+            ));
+        }
         if !(1..=MAX_HOPS).contains(&hops) {
             return Err(format!(
                 "multihop_kb: `hops` must be in 1..={MAX_HOPS}, not {hops}"
@@ -340,6 +350,7 @@ impl MultihopKb {
         let mut task = MultihopKb {
             seed,
             hops,
+            top_k: top_k as usize,
             kb,
             lists: None,
             fallback: [
@@ -408,6 +419,11 @@ impl MultihopKb {
             }
         }
         Ok(task)
+    }
+
+    /// Facts per search in the demonstrations.
+    pub fn top_k(&self) -> usize {
+        self.top_k
     }
 
     /// The knowledge base `kb_lookup` searches.
@@ -502,7 +518,7 @@ impl MultihopKb {
             }
             demo.push_str(&format!(
                 "<search>{query}</search>{}\n",
-                kb.lookup(&query, DEMO_TOP_K)
+                kb.lookup(&query, self.top_k)
             ));
             match walk.facts.get(i + 1) {
                 Some(next) => {
@@ -757,6 +773,18 @@ mod tests {
         }
         assert_eq!(calls, 2);
         assert_eq!(s.fields["path"], s.fields["facts"]);
+        // With `top_k = 1` each result is the one fact asked for.
+        let one = task(3, &[("top_k", Const::Int(1))]);
+        let s = one.sample(Split::Train, 0);
+        let path: Vec<&str> = s.fields["path"].as_str().unwrap_or("").lines().collect();
+        for fact in &path {
+            assert!(
+                s.demonstration
+                    .contains(&format!("<result>{fact}</result>")),
+                "{}",
+                s.demonstration
+            );
+        }
     }
 
     #[test]
@@ -806,6 +834,7 @@ mod tests {
             vec![("hops", int(1000))],
             vec![("entities", int(10_000_000))],
             vec![("relations", int(0))],
+            vec![("top_k", int(0))],
             vec![
                 ("entities", int(2)),
                 ("relations", int(1)),

@@ -58,10 +58,9 @@ impl KbLookup {
                 decl.name
             ));
         };
-        let kb = task
+        let kb_task = task
             .as_any()
             .and_then(|a| a.downcast_ref::<MultihopKb>())
-            .map(MultihopKb::knowledge_base)
             .ok_or_else(|| {
                 format!(
                     "kb_lookup `{}`: the task `{task_name}` is a `{}`, not a `multihop_kb`; kb_lookup searches a multihop_kb knowledge base",
@@ -69,17 +68,21 @@ impl KbLookup {
                     task.name()
                 )
             })?;
-        let top_k = int(decl, "top_k", 3);
-        if top_k < 1 {
-            return Err(format!(
-                "kb_lookup `{}`: `top_k` must be at least 1, not {top_k}",
-                decl.name
-            ));
-        }
+        // 0: what the task's demonstrations show.
+        let top_k = match int(decl, "top_k", 0) {
+            0 => kb_task.top_k(),
+            k if k < 0 => {
+                return Err(format!(
+                    "kb_lookup `{}`: `top_k` must be at least 0, not {k}",
+                    decl.name
+                ));
+            }
+            k => usize::try_from(k).unwrap_or(usize::MAX),
+        };
         Ok(KbLookup {
             name: decl.name.clone(),
-            kb,
-            top_k: usize::try_from(top_k).unwrap_or(usize::MAX),
+            kb: kb_task.knowledge_base(),
+            top_k,
         })
     }
 }

@@ -172,6 +172,13 @@ pub static ALL: &[Builtin] = &[
                 Some(AT_LEAST_ONE),
                 "relation types in the knowledge base",
             ),
+            int(
+                "top_k",
+                3,
+                Some(AT_LEAST_ONE),
+                "facts each search returns in the demonstrations, and in a `kb_lookup` that \
+                 gives no `top_k` of its own",
+            ),
         ],
         &[
             PROMPT,
@@ -321,7 +328,13 @@ pub static ALL: &[Builtin] = &[
                 None,
                 "a `multihop_kb` task whose knowledge base is searched",
             ),
-            int("top_k", 3, Some(AT_LEAST_ONE), "facts returned per query"),
+            int(
+                "top_k",
+                0,
+                Some(NON_NEGATIVE),
+                "facts returned per query; 0 takes the task's `top_k` (what its demonstrations \
+                 show)",
+            ),
         ],
         "Search over a `multihop_kb` knowledge base: the policy writes \
          <search>query</search>, the tool returns the `top_k` facts whose entity and relation \
