@@ -48,6 +48,11 @@ const SEARCH: usize = 100_000;
 pub const DEMO_TOP_K: usize = 3;
 /// Most facts per search.
 const MAX_TOP_K: i64 = 100;
+/// The default instruction before the question.
+pub const INSTRUCTION: &str = "Answer the question using a knowledge base of facts. To look facts \
+     up, write <search>query</search>; the facts found come back in <result>...</result>. Reason \
+     inside <think>...</think> in atomic thoughts, each in its own tag (<plan>, <reflect>, \
+     <verify>, <act>), then give only the final answer inside <answer>...</answer>.";
 
 /// Relation types: the verb of a fact and the noun of its subject's role.
 const RELATIONS: &[(&str, &str)] = &[
@@ -286,6 +291,7 @@ pub struct MultihopKb {
     seed: u64,
     hops: usize,
     top_k: usize,
+    instruction: String,
     kb: Arc<KnowledgeBase>,
     /// All questions of each split, when the space is small enough to list.
     lists: Option<[Vec<Walk>; 2]>,
@@ -351,6 +357,10 @@ impl MultihopKb {
             seed,
             hops,
             top_k: top_k as usize,
+            instruction: match arg(decl, "instruction") {
+                Some(Const::Str(s)) => s.clone(),
+                _ => INSTRUCTION.to_string(),
+            },
             kb,
             lists: None,
             fallback: [
@@ -493,13 +503,11 @@ impl MultihopKb {
     fn sample_of(&self, walk: &Walk) -> Sample {
         let kb = &self.kb;
         let question = self.question(walk);
-        let prompt = format!(
-            "Answer the question using a knowledge base of facts. To look facts up, write \
-             <search>query</search>; the facts found come back in <result>...</result>. Reason \
-             inside <think>...</think> in atomic thoughts, each in its own tag (<plan>, \
-             <reflect>, <verify>, <act>), then give only the final answer inside \
-             <answer>...</answer>.\nQuestion: {question}"
-        );
+        let prompt = if self.instruction.is_empty() {
+            format!("Question: {question}")
+        } else {
+            format!("{}\nQuestion: {question}", self.instruction)
+        };
         let answer = kb.names[self.end(walk)].clone();
         let path: Vec<&str> = walk
             .facts
@@ -773,6 +781,13 @@ mod tests {
         }
         assert_eq!(calls, 2);
         assert_eq!(s.fields["path"], s.fields["facts"]);
+        // An empty instruction leaves the question alone.
+        let bare = task(3, &[("instruction", Const::Str(String::new()))]);
+        let p = bare.sample(Split::Train, 0).fields["prompt"].clone();
+        assert_eq!(
+            p.as_str().map(|p| p.starts_with("Question: Who is the ")),
+            Some(true)
+        );
         // With `top_k = 1` each result is the one fact asked for.
         let one = task(3, &[("top_k", Const::Int(1))]);
         let s = one.sample(Split::Train, 0);
@@ -823,6 +838,18 @@ mod tests {
         assert_eq!(
             fingerprint(s.prompt().rsplit("Question: ").next().unwrap_or("")) % 10,
             0
+        );
+    }
+
+    #[test]
+    fn the_default_instruction_is_the_registry_default() {
+        use rlr_lang::registry::{DefaultValue, lookup};
+        let spec = lookup(NAME)
+            .and_then(|b| b.params.iter().find(|p| p.name == "instruction"))
+            .and_then(|p| p.default.clone());
+        assert!(
+            matches!(&spec, Some(DefaultValue::Str(s)) if *s == INSTRUCTION),
+            "{spec:?}"
         );
     }
 

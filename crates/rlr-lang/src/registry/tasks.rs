@@ -179,6 +179,17 @@ pub static ALL: &[Builtin] = &[
                 "facts each search returns in the demonstrations, and in a `kb_lookup` that \
                  gives no `top_k` of its own",
             ),
+            string(
+                "instruction",
+                "Answer the question using a knowledge base of facts. To look facts up, write \
+                 <search>query</search>; the facts found come back in <result>...</result>. \
+                 Reason inside <think>...</think> in atomic thoughts, each in its own tag \
+                 (<plan>, <reflect>, <verify>, <act>), then give only the final answer inside \
+                 <answer>...</answer>.",
+                "the text before `Question: ...` in every prompt; \"\" leaves the question alone \
+                 (a model taught the format by SFT does not need it, and every token of it costs \
+                 time at every step)",
+            ),
         ],
         &[
             PROMPT,
