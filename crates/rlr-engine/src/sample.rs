@@ -75,10 +75,7 @@ impl Tools {
         self.tools.iter().find_map(|t| {
             let close = format!("</{}>", t.tag());
             let at = find_ending_after(text, &close, from)?;
-            let body = &text[..at];
-            let open = format!("<{}>", t.tag());
-            let start = body.rfind(open.as_str())?;
-            Some((t, &body[start + open.len()..]))
+            Some((t, call_input(t.as_ref(), &text[..at])?))
         })
     }
 
@@ -104,14 +101,12 @@ impl Tools {
                 })
                 .min_by_key(|(end, _)| *end);
             let Some((end, tool)) = next else { break };
-            let open = format!("<{}>", tool.tag());
-            let close_len = tool.tag().len() + 3;
-            let body = &text[start..end - close_len];
-            let Some(i) = body.rfind(open.as_str()) else {
+            let close_len = tool.tag().len() + "</>".len();
+            let Some(input) = call_input(tool.as_ref(), &text[start..end - close_len]) else {
                 at = end;
                 continue;
             };
-            let output = tool.call(&body[i + open.len()..]);
+            let output = tool.call(input);
             calls += 1;
             at = end;
             if !output.is_empty() && text[end..].starts_with(output.as_str()) {
@@ -126,6 +121,14 @@ impl Tools {
         }
         pieces
     }
+}
+
+/// The input of a call whose closing tag ends `body`: what follows the last
+/// opening tag of `tool` in it.
+fn call_input<'t>(tool: &dyn Tool, body: &'t str) -> Option<&'t str> {
+    let open = format!("<{}>", tool.tag());
+    let start = body.rfind(open.as_str())?;
+    Some(&body[start + open.len()..])
 }
 
 /// One sampled response.

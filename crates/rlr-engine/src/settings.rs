@@ -182,9 +182,14 @@ impl<'a> Settings<'a> {
 
     /// SFT token weighting (`weighting`).
     pub fn weighting(&self) -> Result<&'a str, String> {
-        match self.stage.settings.get("weighting") {
-            None => Ok("none"),
-            Some(_) => self.text("weighting"),
+        self.text_or("weighting", "none")
+    }
+
+    /// A string setting, `default` when the stage does not give it.
+    pub fn text_or(&self, name: &str, default: &'a str) -> Result<&'a str, String> {
+        match self.stage.settings.get(name) {
+            None => Ok(default),
+            Some(_) => self.text(name),
         }
     }
 

@@ -568,7 +568,7 @@ fn sft_stage(
     let context = model.context();
     // `mask = "tool_output"`: the tools' outputs in a demonstration are
     // context, as in a rollout, not targets.
-    let mask_tools = cx.stage.settings.contains_key("mask") && s.text("mask")? == "tool_output";
+    let mask_tools = s.text_or("mask", "none")? == "tool_output";
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
         cx.seed_step(step);
