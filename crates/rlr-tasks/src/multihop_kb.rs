@@ -846,7 +846,7 @@ mod tests {
         use rlr_lang::registry::{DefaultValue, lookup};
         let spec = lookup(NAME)
             .and_then(|b| b.params.iter().find(|p| p.name == "instruction"))
-            .and_then(|p| p.default.clone());
+            .and_then(|p| p.default);
         assert!(
             matches!(&spec, Some(DefaultValue::Str(s)) if *s == INSTRUCTION),
             "{spec:?}"
