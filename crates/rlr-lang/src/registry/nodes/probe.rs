@@ -3,7 +3,7 @@
 //! rollout itself are context names (`logprob`, `ref_logprob`, `entropy`).
 
 use crate::registry::spec::{
-    LABEL, NON_POSITIVE, TEXT, TEXTUAL, UNIT, choice, fixed, node, same_real, signal,
+    LABEL, NON_POSITIVE, TEXT, TEXTUAL, UNIT, choice, fixed, node, same_real, signal, string,
 };
 use crate::registry::{Builtin, Family, ParamSpec};
 use crate::types::{Kind, Scope};
@@ -111,15 +111,24 @@ pub(super) const ALL: &[Builtin] = &[
                 "the gold answer, e.g. `sample.answer`",
             ),
             MODEL,
+            string(
+                "prefix",
+                "",
+                "text teacher-forced between the context and the target, not scored (IGPO's \
+                 bridge to the answer); \"\" appends the target right after the context",
+            ),
         ],
         same_real(Some(UNIT)),
-        "Probability of the gold answer after a context: the target is appended and \
-         teacher-forced, P = exp(mean over target tokens of log π(gt_j | prompt, context, \
-         gt_<j)), the geometric-mean token probability. The context is the prompt alone for a \
-         group-scope argument, the whole rollout for a response, and the rollout up to and \
-         including segment k for segments. IGPO's turn reward is the information gain \
-         IG_k = P_k − P_{k−1}: `backward_difference(answer_likelihood(turns_of(text), \
-         sample.answer), initial = answer_likelihood(sample.prompt, sample.answer))`.",
+        "Probability of the gold answer after a context: `prefix` and the target are appended \
+         and teacher-forced, P = exp(mean over target tokens of log π(gt_j | prompt, context, \
+         prefix, gt_<j)), the geometric-mean token probability; the prefix's own tokens are not \
+         scored. The context is the prompt alone for a group-scope argument, the whole rollout \
+         for a response, and the rollout up to and including segment k for segments. IGPO's \
+         turn reward is the information gain IG_k = P_k − P_{k−1}: \
+         `backward_difference(answer_likelihood(turns_of(text), sample.answer), initial = \
+         answer_likelihood(sample.prompt, sample.answer))`, with IGPO's bridge \
+         `prefix = \"\\nNow there's enough information to answer\\n</think>\\n<answer>\\n\"` \
+         in both calls.",
         "[CODE] IGPO (GuoqingWang1/IGPO, scrl/llm_agent/generation.py lines ~410–425, \
          verl/utils/reward_score/info_gain.py; arXiv:2510.14967).",
     ),

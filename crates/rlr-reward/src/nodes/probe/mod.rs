@@ -250,16 +250,20 @@ impl Node for Perplexity {
     }
 }
 
-/// `answer_likelihood(context, target, model = "policy")`. Probability of the
-/// gold answer after a context: the target is appended and teacher-forced,
-/// P = exp(mean over target tokens of log π(gt_j | prompt, context, gt_<j)),
+/// `answer_likelihood(context, target, model = "policy", prefix = "")`.
+/// Probability of the gold answer after a context: `prefix` and the target
+/// are appended and teacher-forced,
+/// P = exp(mean over target tokens of log π(gt_j | prompt, context, prefix, gt_<j)),
 /// the geometric-mean token probability. The context is the prompt alone for
 /// a group-scope argument (the argument's text itself, e.g.
 /// `sample.prompt`), `sample.prompt` followed by the argument for a response,
 /// and `sample.prompt` followed by the rollout's text up to the end of the
-/// token that ends segment k for segments. A blank target (or one of no
-/// tokens) has P = 0. IGPO's turn reward is the information gain
-/// IG_k = P_k − P_{k−1}.
+/// token that ends segment k for segments. The prefix ends the request's
+/// response text (its context), so it is teacher-forced but not scored: only
+/// the target's tokens count. A blank target (or one of no tokens) has
+/// P = 0. IGPO's turn reward is the information gain IG_k = P_k − P_{k−1},
+/// with the bridge `"\nNow there's enough information to answer\n</think>\n<answer>\n"`
+/// as the prefix.
 ///
 /// [CODE] IGPO (GuoqingWang1/IGPO, scrl/llm_agent/generation.py lines
 /// ~410–425, verl/utils/reward_score/info_gain.py; arXiv:2510.14967).
@@ -280,6 +284,7 @@ impl Node for AnswerLikelihood {
         let layout = cx.layout(&call.set)?.clone();
         let owner = owners(call.out.scope, &layout, segs.as_ref(), contexts.len())?;
         let context_segs = call.value("context")?.segs.clone();
+        let bridge = call.text("prefix")?;
         let mut requests = Vec::new();
         let mut asked = Vec::new();
         for (i, o) in owner.iter().enumerate() {
@@ -288,11 +293,11 @@ impl Node for AnswerLikelihood {
             }
             let request = match context_scope {
                 Scope::Group | Scope::Step | Scope::Batch => {
-                    ProbeRequest::new(contexts[i], "", targets[i])
+                    ProbeRequest::new(contexts[i], bridge, targets[i])
                 }
                 Scope::Response | Scope::Token => ProbeRequest::new(
                     sample_prompt(cx, name, &call.set, o.1)?,
-                    contexts[i],
+                    format!("{}{bridge}", contexts[i]),
                     targets[i],
                 ),
                 Scope::Segment => {
@@ -301,10 +306,10 @@ impl Node for AnswerLikelihood {
                     let end_token = context_segs
                         .as_ref()
                         .and_then(|s| s.end_token.get(i).copied());
-                    let prefix = rollout.map_or("", |ro| {
+                    let before = rollout.map_or("", |ro| {
                         ro.text.get(..end_byte(ro, end_token)).unwrap_or(&ro.text)
                     });
-                    ProbeRequest::new(prompt, prefix, targets[i])
+                    ProbeRequest::new(prompt, format!("{before}{bridge}"), targets[i])
                 }
             };
             requests.push(request);

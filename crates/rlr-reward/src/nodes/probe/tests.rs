@@ -60,6 +60,8 @@ fn approx(a: &[f64], b: &[f64]) {
 #[derive(Default)]
 struct Halves {
     seen: RefCell<Vec<(String, String, bool)>>,
+    /// The requests themselves, prompt and context apart.
+    requests: RefCell<Vec<ProbeRequest>>,
     fail: bool,
 }
 
@@ -77,6 +79,7 @@ impl Probes for Halves {
                 .iter()
                 .map(|r| (r.before(), r.continuation.clone(), reference)),
         );
+        self.requests.borrow_mut().extend(requests.iter().cloned());
         Ok(requests
             .iter()
             .map(|r| {
@@ -252,6 +255,62 @@ fn answer_likelihood_group_response_and_segments() {
         &mut cx,
     );
     approx(&reals_of(v), &[0.0, 0.0]);
+    assert_eq!(fx.counters["al"].calls, 6);
+}
+
+#[test]
+fn answer_likelihood_prefix_is_context_not_scored() {
+    let t = ["ab\ncd", "x"];
+    let mut fx = Fixture::new(&[(&t, json!({"prompt": "P:", "answer": "42"}))]);
+    let model = Halves::default();
+    let answer = || group_text(&["42"]);
+    let bridge = || s("\n</think>\n<answer>");
+    // segments of the first response: "ab" ends at byte 2, "cd" at the text's end
+    let segs = eval(
+        "steps_of",
+        vec![("text", texts(&t))],
+        (Scope::Segment, Kind::Text),
+        &mut fx.cx("s"),
+    )
+    .expect("steps");
+    let mut cx = fx.cx("al");
+    cx.probes = Some(&model);
+    // only the two answer characters are scored, at 1/2 each: P = 1/2 (this
+    // model would give 1/2 to the prefix's characters too, so the requests
+    // below show that the prefix is context, not continuation)
+    for (context, out, n) in [
+        (group_text(&["P:"]), Scope::Group, 1),
+        (texts(&t), Scope::Response, 2),
+        (Arg::from(segs), Scope::Segment, 3),
+    ] {
+        let v = eval(
+            "answer_likelihood",
+            vec![
+                ("context", context),
+                ("target", answer()),
+                ("prefix", bridge()),
+            ],
+            (out, Kind::Real),
+            &mut cx,
+        );
+        approx(&reals_of(v), &vec![0.5; n]);
+    }
+    let b = "\n</think>\n<answer>";
+    let want = |prompt: &str, context: &str| ProbeRequest::new(prompt, context, "42");
+    assert_eq!(
+        *model.requests.borrow(),
+        vec![
+            // group: the argument is the prompt, the prefix the whole response text
+            want("P:", b),
+            // response: the rollout, then the prefix
+            want("P:", &format!("ab\ncd{b}")),
+            want("P:", &format!("x{b}")),
+            // segments: the rollout up to each segment's end, then the prefix
+            want("P:", &format!("ab{b}")),
+            want("P:", &format!("ab\ncd{b}")),
+            want("P:", &format!("x{b}")),
+        ]
+    );
     assert_eq!(fx.counters["al"].calls, 6);
 }
 
