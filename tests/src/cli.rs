@@ -881,11 +881,11 @@ fn sweep_stops_at_a_bad_point_and_writes_nothing() {
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2 [gate=0.01, bypass=1.5]:49:44"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2 [gate=0.01, bypass=1.5]:51:44"),
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:57:3"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:59:3"),
         "{err}"
     );
     assert!(err.contains("rendered from this template line"), "{err}");
@@ -967,7 +967,7 @@ fn undefined_template_variables_are_located() {
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:30:23"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:32:23"),
         "{err}"
     );
     assert!(
@@ -991,7 +991,7 @@ fn undefined_template_variables_are_located() {
         "{err}"
     );
     assert!(
-        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:30:42"),
+        err.contains("┌─ [ROOT]/examples/sweeps/pearl_gate.rlr.j2:32:42"),
         "{err}"
     );
     assert!(!Path::new(&out).exists());
