@@ -26,6 +26,8 @@ struct Scored {
     index: u64,
     values: serde_json::Map<String, Value>,
     advantages: BTreeMap<String, Vec<f64>>,
+    /// Per objective: whether each token counts in the loss.
+    mask: BTreeMap<String, Vec<bool>>,
     dropped: bool,
     /// The group's task record, from the run's rollouts.
     sample: Value,
@@ -139,6 +141,17 @@ fn scored(recipe: &str, plant: fn(&Value) -> String) -> Vec<Scored> {
                         .collect()
                 })
                 .unwrap_or_default();
+            let mask = v["mask"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, xs)| {
+                            let xs = xs.as_array().cloned().unwrap_or_default();
+                            (k.clone(), xs.iter().filter_map(Value::as_bool).collect())
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             let key = (
                 v["step"].as_u64().unwrap_or(0),
                 v["group"].as_u64().unwrap_or(0),
@@ -156,6 +169,7 @@ fn scored(recipe: &str, plant: fn(&Value) -> String) -> Vec<Scored> {
                 index,
                 values: v["values"].as_object().cloned().unwrap_or_default(),
                 advantages,
+                mask,
                 dropped: v["dropped"].as_bool().unwrap_or(false),
             }
         })
@@ -226,6 +240,105 @@ fn raft_trains_exactly_the_best_response_of_each_group() {
             }
         }
     }
+}
+
+#[test]
+fn t1_trains_a_balanced_subset_with_the_subsets_own_baseline() {
+    let rows = scored("recipes/t1.rlr", answer);
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    let (subset, eps) = (8usize, 1e-6);
+    for g in groups.values() {
+        assert_eq!(g.len(), 16, "K = 16 sampled");
+        let right: Vec<bool> = g.iter().map(|r| r.num("correct") >= 0.5).collect();
+        assert!(right[0], "the planted answer is right");
+        // The first q_right right answers and the first subset − q_right
+        // wrong ones, in sampling order.
+        let n_right = right.iter().filter(|x| **x).count();
+        let n_wrong = g.len() - n_right;
+        let q_right = (subset / 2)
+            .max(subset.saturating_sub(n_wrong))
+            .min(n_right);
+        let (mut seen_right, mut seen_wrong) = (0, 0);
+        let kept: Vec<bool> = right
+            .iter()
+            .map(|&ok| {
+                let seen = if ok { &mut seen_right } else { &mut seen_wrong };
+                *seen += 1;
+                if ok {
+                    *seen <= q_right
+                } else {
+                    *seen <= subset - q_right
+                }
+            })
+            .collect();
+        assert_eq!(kept.iter().filter(|k| **k).count(), subset);
+        // GRPO over the kept eight only: mean and Bessel std of their rewards.
+        let xs: Vec<f64> = g
+            .iter()
+            .zip(&kept)
+            .filter(|(_, k)| **k)
+            .map(|(r, _)| r.num("correct"))
+            .collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let std =
+            (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt();
+        // The whole group's baseline, which the subset's must differ from
+        // here (1 right of 16 against 1 right of 8).
+        let all: Vec<f64> = g.iter().map(|r| r.num("correct")).collect();
+        let all_mean = all.iter().sum::<f64>() / all.len() as f64;
+        for (r, &k) in g.iter().zip(&kept) {
+            assert_eq!(r.num("kept") == 1.0, k, "rollout {}", r.index);
+            let adv = &r.advantages["correct"];
+            let mask = &r.mask["correct"];
+            assert_eq!(adv.len(), mask.len());
+            if k {
+                let want = (r.num("correct") - mean) / (std + eps);
+                assert!(adv.iter().all(|&a| close(a, want)), "{adv:?} vs {want}");
+                assert!(
+                    mask.iter().all(|m| *m),
+                    "a kept rollout trains on every token"
+                );
+            } else {
+                assert!(adv.iter().all(|&a| a == 0.0), "{adv:?}");
+                assert!(
+                    mask.iter().all(|m| !*m),
+                    "a left-out rollout is off the mask"
+                );
+            }
+        }
+        if n_right == 1 {
+            assert!(!close(mean, all_mean), "the baseline is the subset's");
+        }
+    }
+}
+
+#[test]
+fn spine_trains_only_the_forking_tokens_with_whole_group_advantages() {
+    let rows = scored("recipes/spine.rlr", answer);
+    let groups = groups(&rows);
+    assert!(groups.len() >= 2);
+    let mut on = 0usize;
+    for g in groups.values() {
+        // GRPO over the whole group (a token mask leaves the estimator alone).
+        let xs: Vec<f64> = g.iter().map(|r| r.num("agrees")).collect();
+        let mean = xs.iter().sum::<f64>() / xs.len() as f64;
+        let std =
+            (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (xs.len() - 1) as f64).sqrt();
+        for r in g {
+            let forking: Vec<bool> = r.values["forking"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_bool).collect())
+                .unwrap_or_default();
+            let adv = &r.advantages["agrees"];
+            let mask = &r.mask["agrees"];
+            assert_eq!(mask, &forking, "the loss covers the forking tokens only");
+            let want = (r.num("agrees") - mean) / (std + 1e-6);
+            assert!(adv.iter().all(|&a| close(a, want)), "{adv:?} vs {want}");
+            on += mask.iter().filter(|m| **m).count();
+        }
+    }
+    assert!(on > 0, "some tokens fork");
 }
 
 /// PEARL's demonstration format: think, then the boxed answer.

@@ -158,7 +158,9 @@ impl Walk {
                                 }
                                 StageItem::Optimize(o) => {
                                     self.expr(is, &o.target);
-                                    for x in [&o.scaled_by, &o.weight].into_iter().flatten() {
+                                    for x in
+                                        [&o.scaled_by, &o.weight, &o.r#where].into_iter().flatten()
+                                    {
                                         self.expr(is, x);
                                     }
                                 }

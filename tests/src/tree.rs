@@ -177,6 +177,10 @@ impl Printer<'_> {
                                     self.line(2, "Weight", x.span);
                                     self.expr(3, x);
                                 }
+                                if let Some(x) = &o.r#where {
+                                    self.line(2, "Where", x.span);
+                                    self.expr(3, x);
+                                }
                             }
                         }
                     }

@@ -197,8 +197,9 @@ pub enum StageItem {
     Reward(RewardBlock),
     /// `halt when COND [unless CHANCE]` or `drop when COND [unless CHANCE]`
     Filter(Filter),
-    /// `optimize EXPR [on BRANCH] [scaled by EXPR] [weight EXPR]`
-    Optimize(Optimize),
+    /// `optimize EXPR [on BRANCH] [scaled by EXPR] [weight EXPR] [where EXPR]`
+    /// (boxed: four clauses make it the largest item by far)
+    Optimize(Box<Optimize>),
 }
 
 impl StageItem {
@@ -282,7 +283,7 @@ pub struct Filter {
     pub span: Span,
 }
 
-/// `optimize EXPR [on BRANCH] [scaled by EXPR] [weight EXPR]`: one policy-gradient term.
+/// `optimize EXPR [on BRANCH] [scaled by EXPR] [weight EXPR] [where EXPR]`: one policy-gradient term.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Optimize {
     /// The reward whose advantages drive this term.
@@ -293,6 +294,9 @@ pub struct Optimize {
     pub scaled_by: Option<Expr>,
     /// The term's weight in the loss.
     pub weight: Option<Expr>,
+    /// `where M`: the rollouts (a response bool) or tokens (a token bool) the
+    /// term trains on; the others are out of its estimator and its loss.
+    pub r#where: Option<Expr>,
     /// The whole statement.
     pub span: Span,
 }

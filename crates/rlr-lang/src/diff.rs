@@ -124,7 +124,7 @@ pub struct StageChanges {
     pub edges: Vec<Change<Edge>>,
     /// Filters added or removed, as `halt when NODE [unless NODE]`.
     pub filters: Vec<Change<String>>,
-    /// Objectives added or removed, as `optimize NODE [on B] [scaled by N] [weight N]`.
+    /// Objectives added or removed, as `optimize NODE [on B] [scaled by N] [weight N] [where N]`.
     pub objectives: Vec<Change<String>>,
 }
 
@@ -685,6 +685,9 @@ fn objective_text(g: &RewardGraph, o: &crate::ir::Objective) -> String {
     if let Some(w) = o.weight {
         s.push_str(&format!(" weight {}", g.node(w).name));
     }
+    if let Some(m) = o.r#where {
+        s.push_str(&format!(" where {}", g.node(m).name));
+    }
     s
 }
 
@@ -797,6 +800,18 @@ stage rl = grpo(policy, train, lr = 0.0001) {
              - stage rl: optimize total\n\
              + stage rl: optimize gated\n";
         assert_eq!(report(&b, A), backward);
+    }
+
+    #[test]
+    fn diff_of_a_where_mask() {
+        let b = A.replace("optimize gated", "optimize gated where outcome >= 0.5");
+        assert_eq!(
+            report(A, &b),
+            "+ stage rl: node optimize.where = outcome >= 0.5\n\
+             + stage rl: edge outcome -> optimize.where\n\
+             - stage rl: optimize gated\n\
+             + stage rl: optimize gated where optimize.where\n"
+        );
     }
 
     #[test]

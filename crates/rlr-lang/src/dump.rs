@@ -88,6 +88,9 @@ fn stage_text(out: &mut String, s: &Stage) {
         if let Some(w) = o.weight {
             let _ = write!(out, " weight {}", g.node(w).name);
         }
+        if let Some(m) = o.r#where {
+            let _ = write!(out, " where {}", g.node(m).name);
+        }
         out.push('\n');
     }
 }
@@ -203,6 +206,13 @@ pub fn dot(p: &Program) -> String {
                     out,
                     "    {} -> s{si}_obj{k} [style=dashed, label=\"weight\"];",
                     node_id(si, w)
+                );
+            }
+            if let Some(m) = o.r#where {
+                let _ = writeln!(
+                    out,
+                    "    {} -> s{si}_obj{k} [style=dashed, label=\"where\"];",
+                    node_id(si, m)
                 );
             }
         }

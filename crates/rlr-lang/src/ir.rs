@@ -183,6 +183,11 @@ pub struct Objective {
     pub scale: Option<NodeId>,
     /// Weight of the term in the loss (a step-scope node: constant or schedule).
     pub weight: Option<NodeId>,
+    /// `where M`: a bool node on the term's rollouts. At response scope or
+    /// coarser (broadcast to each rollout) it selects the rollouts the
+    /// advantage estimator sees and the term trains on; at token scope it
+    /// selects the tokens that count in the term's loss.
+    pub r#where: Option<NodeId>,
     /// The statement.
     pub span: Span,
 }
@@ -212,7 +217,7 @@ pub enum Origin {
     Filter(FilterKind),
     /// The bypass condition of a filter.
     FilterUnless(FilterKind),
-    /// An `optimize` target, scale or weight written as an expression.
+    /// An `optimize` target, scale, weight or `where` mask written as an expression.
     Objective,
 }
 

@@ -1,6 +1,7 @@
 //! Statistics of every binding each step, logged without being asked:
 //! mean, std, min and max of numbers; the pass rate of flags; calls and
-//! failures of judges; filter and zero-variance fractions.
+//! failures of judges; filter and zero-variance fractions; the rollouts and
+//! tokens each objective trains on.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -51,6 +52,13 @@ pub struct Metrics {
     pub dropped: f64,
     /// Per objective (in recipe order): fraction of groups whose reward has zero spread.
     pub zero_variance: Vec<f64>,
+    /// Per objective: rollouts with at least one token in its loss (after
+    /// filters, masks and its `where`).
+    #[serde(default)]
+    pub trained_rollouts: Vec<usize>,
+    /// Per objective: tokens in its loss.
+    #[serde(default)]
+    pub trained_tokens: Vec<usize>,
 }
 
 impl NodeMetrics {
@@ -123,6 +131,8 @@ impl Metrics {
             halted: frac(halted),
             dropped: frac(dropped),
             zero_variance: objectives.iter().map(|o| o.zero_variance).collect(),
+            trained_rollouts: objectives.iter().map(|o| o.trained_rollouts).collect(),
+            trained_tokens: objectives.iter().map(|o| o.trained_tokens).collect(),
         }
     }
 }

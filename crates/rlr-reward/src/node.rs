@@ -48,7 +48,9 @@ pub struct Call<'a> {
     pub builtin: &'static Builtin,
     /// Arguments; a variadic parameter appears once per value.
     pub args: Vec<(&'static str, Arg<'a>)>,
-    /// `where` partition of the first argument (bool, at the first argument's scope).
+    /// `where` partition of the first argument (bool, at the first argument's
+    /// scope); for an advantage estimator, the rollouts an objective's
+    /// `where` keeps (one bool per response).
     pub partition: Option<std::sync::Arc<Value>>,
     /// The type the checker inferred for the result.
     pub out: ValueType,

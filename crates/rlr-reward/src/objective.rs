@@ -1,6 +1,14 @@
 //! From an `optimize` statement to its training signal: token rewards
 //! (placed), advantages by the stage's estimator, the `scaled by` weight,
 //! and the mask of tokens that count in the loss.
+//!
+//! `where M` restricts the term. M per rollout (a group or step bool counts
+//! for each of its rollouts): the estimator sees only the rollouts where M
+//! holds (the group baselines are theirs), and the others are off the mask.
+//! M per token: the tokens where it is false are off the mask; the
+//! advantages are computed as without it. The mask is what every per-token
+//! term of this objective's loss uses (the engine's policy gradient, KL,
+//! entropy bonus and band, and the aggregation's normaliser).
 
 use std::sync::Arc;
 
@@ -24,9 +32,14 @@ pub struct ObjectiveSignal {
     pub advantages: Vec<f64>,
     /// Whether each token counts in the loss.
     pub mask: Vec<bool>,
+    /// Rollouts with at least one token on the mask.
+    pub trained_rollouts: usize,
+    /// Tokens on the mask.
+    pub trained_tokens: usize,
     /// The term's weight this step.
     pub weight: f64,
-    /// Fraction of groups whose total reward has zero spread.
+    /// Fraction of groups whose total reward has zero spread (over the
+    /// rollouts `where` keeps; a group with at most one counts as flat).
     pub zero_variance: f64,
 }
 
@@ -111,6 +124,46 @@ pub fn signal(
                 .and_then(|d| default_const(d).map(|c| (p.name, c)))
         })
         .collect();
+    // `where M`: M per rollout (or coarser, broadcast to each rollout)
+    // selects the rollouts, M per token the tokens.
+    let (kept, kept_tokens) = match o.r#where {
+        None => (None, None),
+        Some(id) => {
+            let m = get(id)?;
+            let name = || stage.graph.node(id).name.clone();
+            let to = match m.scope {
+                Scope::Token => Scope::Token,
+                Scope::Segment => {
+                    return Err(EvalError::new(format!(
+                        "`where {}` is per segment; the objective takes one per rollout or token",
+                        name()
+                    )));
+                }
+                _ => Scope::Response,
+            };
+            let m = broadcast(&m, to, &set, &layout, None);
+            let bools = m.bools().map(<[bool]>::to_vec).unwrap_or_default();
+            let expected = if to == Scope::Token {
+                layout.tokens()
+            } else {
+                layout.responses()
+            };
+            if bools.len() != expected {
+                return Err(EvalError::new(format!(
+                    "`where {}` has {} true/false values for {expected} {}s",
+                    name(),
+                    bools.len(),
+                    to
+                )));
+            }
+            if to == Scope::Token {
+                (None, Some(bools))
+            } else {
+                (Some(bools), None)
+            }
+        }
+    };
+
     let rewards = Arc::new(rewards);
     let mut args = vec![(
         spec.params.first().map_or("r", |p| p.name),
@@ -120,7 +173,15 @@ pub fn signal(
     let call = Call {
         builtin: spec,
         args,
-        partition: None,
+        // The estimators read a response-level partition as the rollouts
+        // they see (`nodes::advantage`).
+        partition: kept.as_ref().map(|k| {
+            Arc::new(Value::new(
+                Scope::Response,
+                set.clone(),
+                Data::Bool(k.clone()),
+            ))
+        }),
         out: ValueType::new(Scope::Token, Kind::Real),
         set: set.clone(),
     };
@@ -146,7 +207,8 @@ pub fn signal(
     };
 
     // Which tokens count: not halted/dropped groups, not skipped rollouts,
-    // not tool output (when masked), not truncated responses (when masked).
+    // not tool output (when masked), not truncated responses (when masked),
+    // and only those `where` keeps.
     let mask_tools = matches!(setting("mask"), Some(Const::Str(s)) if s == "tool_output");
     let mask_truncated = matches!(setting("mask_truncated"), Some(Const::Bool(true)));
     let mut mask = vec![true; layout.tokens()];
@@ -167,13 +229,19 @@ pub fn signal(
         let out = halted.get(g).copied().unwrap_or(false)
             || dropped.get(g).copied().unwrap_or(false)
             || skipped
-            || (mask_truncated && rollout.is_some_and(|x| x.truncated));
+            || (mask_truncated && rollout.is_some_and(|x| x.truncated))
+            || kept.as_ref().is_some_and(|k| !k[r]);
         for (k, t) in layout.response_tokens(r).enumerate() {
             let tool =
                 mask_tools && rollout.is_some_and(|x| x.tool.get(k).copied().unwrap_or(false));
-            mask[t] = !(out || tool);
+            let off = kept_tokens.as_ref().is_some_and(|m| !m[t]);
+            mask[t] = !(out || tool || off);
         }
     }
+    let trained_tokens = mask.iter().filter(|m| **m).count();
+    let trained_rollouts = (0..layout.responses())
+        .filter(|&r| mask[layout.response_tokens(r)].iter().any(|m| *m))
+        .count();
 
     // Zero-variance groups: total reward per response identical within the group.
     let token_rewards = into_reals(rewards);
@@ -186,7 +254,11 @@ pub fn signal(
         .collect();
     let mut flat = 0usize;
     for g in 0..layout.groups {
-        let xs = &totals[layout.group(g)];
+        let xs: Vec<f64> = layout
+            .group(g)
+            .filter(|&r| kept.as_ref().is_none_or(|k| k[r]))
+            .map(|r| totals[r])
+            .collect();
         if xs.iter().all(|x| (x - xs[0]).abs() < 1e-12) {
             flat += 1;
         }
@@ -201,6 +273,8 @@ pub fn signal(
         rewards: token_rewards,
         advantages,
         mask,
+        trained_rollouts,
+        trained_tokens,
         weight,
         zero_variance,
     })
@@ -278,4 +352,225 @@ fn default_const(d: rlr_lang::registry::DefaultValue) -> Option<Const> {
         D::EmptyList => Const::List(Vec::new()),
         D::Ref(_) => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    //! `optimize R where M`, by hand: rewards are response lengths (texts of
+    //! one token per character), so every baseline below is arithmetic.
+
+    use std::collections::BTreeMap;
+
+    use super::ObjectiveSignal;
+    use crate::eval::{Options, evaluate};
+    use crate::metrics::Metrics;
+    use crate::{Batch, Group, Rollout, State};
+
+    const EPS: f64 = 1e-6;
+
+    /// Evaluates `optimize ...` in a grpo stage with `settings` on groups of
+    /// rollouts; returns the first objective's signal and the metrics.
+    fn run(settings: &str, optimize: &str, groups: &[&[Rollout]]) -> (ObjectiveSignal, Metrics) {
+        let text = format!(
+            "recipe \"w\" {{ seed = 1 }}\nmodel policy = gpt(layers = 2, width = 64, heads = 2)\n\
+             task  train  = arith(max = 9)\nstage rl = grpo(policy, train{settings}) {{\n  \
+             reward {{ r = length }}\n  {optimize}\n}}\n"
+        );
+        let c = rlr_lang::compile("t.rlr", &text, &mut rlr_lang::NoImports);
+        assert!(!c.has_errors(), "{:?}", c.diagnostics);
+        let p = c.program.expect("compiles");
+        let batch = Batch {
+            step: 1,
+            steps: 10,
+            groups: groups
+                .iter()
+                .map(|rs| Group {
+                    sample: Default::default(),
+                    rollouts: rs.to_vec(),
+                    branches: BTreeMap::new(),
+                })
+                .collect(),
+        };
+        let ev = evaluate(
+            &p.stages[0],
+            &batch,
+            &mut State::default(),
+            &Options::default(),
+        )
+        .expect("evaluates");
+        (ev.objectives[0].clone(), ev.metrics)
+    }
+
+    fn texts(xs: &[&str]) -> Vec<Rollout> {
+        xs.iter().map(|t| Rollout::from_text(t)).collect()
+    }
+
+    /// One advantage per response (its first token's), and each response's mask.
+    fn per_response(sig: &ObjectiveSignal, lengths: &[usize]) -> (Vec<f64>, Vec<Vec<bool>>) {
+        let mut at = 0;
+        let mut adv = Vec::new();
+        let mut mask = Vec::new();
+        for &n in lengths {
+            let a = &sig.advantages[at..at + n];
+            assert!(
+                a.iter().all(|x| *x == a[0]),
+                "one advantage per response: {a:?}"
+            );
+            adv.push(a[0]);
+            mask.push(sig.mask[at..at + n].to_vec());
+            at += n;
+        }
+        assert_eq!(at, sig.advantages.len());
+        (adv, mask)
+    }
+
+    fn close(a: &[f64], b: &[f64]) {
+        assert_eq!(a.len(), b.len(), "{a:?} vs {b:?}");
+        for (x, y) in a.iter().zip(b) {
+            assert!((x - y).abs() < 1e-9, "{a:?} vs {b:?}");
+        }
+    }
+
+    /// R = [1, 2, 3, 4]; `where index != 2` keeps R = [1, 3, 4].
+    const GROUP: [&str; 4] = ["a", "bb", "ccc", "dddd"];
+    const LENGTHS: [usize; 4] = [1, 2, 3, 4];
+
+    #[test]
+    fn the_group_baseline_is_over_the_kept_rollouts() {
+        let g = texts(&GROUP);
+        // GRPO: mean 8/3, Bessel std √((25 + 1 + 16)/9 / 2) = √(7/3).
+        let (sig, _) = run("", "optimize r where index != 2", &[&g]);
+        let (adv, mask) = per_response(&sig, &LENGTHS);
+        let (mean, std) = (8.0 / 3.0, (7.0f64 / 3.0).sqrt());
+        let z = |r: f64| (r - mean) / (std + EPS);
+        close(&adv, &[z(1.0), 0.0, z(3.0), z(4.0)]);
+        // Without `where` the baseline is all four's: mean 2.5.
+        let (all, _) = run("", "optimize r", &[&g]);
+        let (adv_all, _) = per_response(&all, &LENGTHS);
+        assert!((adv_all[0] - (1.0 - 2.5) / ((5.0f64 / 3.0).sqrt() + EPS)).abs() < 1e-9);
+        // The dropped rollout has every token off the mask; the others all on.
+        assert_eq!(mask[1], vec![false; 2]);
+        assert!(mask[0].iter().chain(&mask[2]).chain(&mask[3]).all(|m| *m));
+        assert_eq!((sig.trained_rollouts, sig.trained_tokens), (3, 8));
+        // RLOO: R_i − mean of the other kept ones.
+        let (sig, _) = run(
+            ", advantage = \"rloo\"",
+            "optimize r where index != 2",
+            &[&g],
+        );
+        close(
+            &per_response(&sig, &LENGTHS).0,
+            &[1.0 - 3.5, 0.0, 3.0 - 2.5, 4.0 - 2.0],
+        );
+        // Dr.GRPO: R_i − mean.
+        let (sig, _) = run(
+            ", advantage = \"dr_grpo\"",
+            "optimize r where index != 2",
+            &[&g],
+        );
+        close(
+            &per_response(&sig, &LENGTHS).0,
+            &[1.0 - mean, 0.0, 3.0 - mean, 4.0 - mean],
+        );
+        // REINFORCE++: returns (R on every token of its response) whitened
+        // over the kept rollouts' 8 tokens only.
+        let (sig, _) = run(
+            ", advantage = \"reinforce_pp\"",
+            "optimize r where index != 2",
+            &[&g],
+        );
+        let kept: Vec<f64> = [1.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0].to_vec();
+        let m = kept.iter().sum::<f64>() / 8.0;
+        let s = (kept.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / 7.0).sqrt();
+        let w = |x: f64| (x - m) / (s + EPS);
+        close(
+            &per_response(&sig, &LENGTHS).0,
+            &[w(1.0), 0.0, w(3.0), w(4.0)],
+        );
+    }
+
+    #[test]
+    fn a_coarser_mask_keeps_or_drops_whole_groups() {
+        let (a, b) = (texts(&GROUP), texts(&["a", "bb"]));
+        // Group bool: the second group (mean length 1.5) is dropped whole.
+        let (sig, m) = run("", "optimize r where mean(r) > 2", &[&a, &b]);
+        assert_eq!(&sig.mask[10..], &[false; 3]);
+        assert!(sig.mask[..10].iter().all(|x| *x));
+        assert_eq!(&sig.advantages[10..], &[0.0; 3]);
+        assert_eq!((m.trained_rollouts, m.trained_tokens), (vec![4], vec![10]));
+        // Step bool: all or nothing.
+        let (sig, _) = run("", "optimize r where step > 5", &[&a]);
+        assert!(sig.mask.iter().all(|x| !*x) && sig.advantages.iter().all(|x| *x == 0.0));
+    }
+
+    #[test]
+    fn a_token_mask_leaves_the_advantages_and_removes_tokens() {
+        let mut g = texts(&GROUP);
+        for r in &mut g {
+            // Entropy 1 on even positions, 0 on odd ones.
+            r.entropy = (0..r.text.len()).map(|t| ((t + 1) % 2) as f64).collect();
+        }
+        let (plain, _) = run("", "optimize r", &[&g]);
+        let (sig, m) = run("", "optimize r where entropy > 0.5", &[&g]);
+        assert_eq!(
+            sig.advantages, plain.advantages,
+            "the estimator is unchanged"
+        );
+        let expected: Vec<bool> = LENGTHS
+            .iter()
+            .flat_map(|&n| (0..n).map(|t| t % 2 == 0))
+            .collect();
+        assert_eq!(sig.mask, expected);
+        // The loss's normaliser counts the tokens on the mask: 1 + 1 + 2 + 2.
+        assert_eq!(sig.trained_tokens, 6);
+        assert_eq!(plain.trained_tokens, 10);
+        assert_eq!((m.trained_rollouts[0], m.trained_tokens[0]), (4, 6));
+        // With `scaled by`, the two compose: scaled advantages, masked tokens.
+        let (both, _) = run("", "optimize r scaled by 2 where entropy > 0.5", &[&g]);
+        let doubled: Vec<f64> = plain.advantages.iter().map(|a| 2.0 * a).collect();
+        close(&both.advantages, &doubled);
+        assert_eq!(both.mask, expected);
+    }
+
+    #[test]
+    fn empty_and_single_kept_sets_are_safe() {
+        let (a, b) = (texts(&GROUP), texts(&["a", "bb"]));
+        // `length > 3`: group 0 keeps only "dddd", group 1 nothing.
+        for (estimator, single) in [
+            ("grpo", 4.0 / (1.0 + EPS)),
+            ("dr_grpo", 4.0),
+            ("rloo", 0.0),
+            ("reinforce_pp", 0.0),
+            ("per_position", 0.0),
+        ] {
+            let setting = format!(", advantage = \"{estimator}\"");
+            let (sig, m) = run(&setting, "optimize r where length > 3", &[&a, &b]);
+            assert!(
+                sig.advantages.iter().all(|x| x.is_finite()),
+                "{estimator}: {:?}",
+                sig.advantages
+            );
+            assert!(sig.mask[..6].iter().all(|x| !*x) && sig.mask[6..10].iter().all(|x| *x));
+            assert!(sig.mask[10..].iter().all(|x| !*x));
+            assert!(sig.advantages[..6].iter().all(|x| *x == 0.0), "{estimator}");
+            assert!(
+                sig.advantages[10..].iter().all(|x| *x == 0.0),
+                "{estimator}"
+            );
+            if estimator != "per_position" {
+                // per_position's advantages vary along the tokens; its
+                // single rollout is its own per-position baseline, so 0 too.
+                close(&sig.advantages[6..10], &[single; 4]);
+            } else {
+                close(&sig.advantages[6..10], &[0.0; 4]);
+            }
+            // Both groups count as flat: one kept rollout, and none.
+            assert_eq!(m.zero_variance, vec![1.0], "{estimator}");
+            assert_eq!((m.trained_rollouts[0], m.trained_tokens[0]), (1, 4));
+        }
+        // Nothing kept anywhere: all zero, nothing on the mask.
+        let (sig, _) = run("", "optimize r where length > 9", &[&a, &b]);
+        assert!(sig.advantages.iter().all(|x| *x == 0.0));
+        assert_eq!((sig.trained_rollouts, sig.trained_tokens), (0, 0));
+    }
 }

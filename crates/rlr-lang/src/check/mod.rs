@@ -9,6 +9,8 @@
 mod consts;
 mod expr;
 mod stage;
+#[cfg(test)]
+mod tests;
 
 use std::collections::{BTreeMap, HashMap};
 

@@ -253,15 +253,17 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
     }
     let nodes: Vec<ir::Node> = st.nodes.into_iter().collect::<Option<Vec<_>>>()?;
     let graph = graph::build(nodes);
-    let used_by_statements: Vec<NodeId> =
-        filter_defs
-            .iter()
-            .flat_map(|f: &ir::FilterDef| std::iter::once(f.cond).chain(f.unless))
-            .chain(objective_defs.iter().flat_map(|o: &ir::Objective| {
-                std::iter::once(o.target).chain(o.scale).chain(o.weight)
-            }))
-            .chain(branch_defs.iter().map(|b: &ir::BranchDef| b.prompt))
-            .collect();
+    let used_by_statements: Vec<NodeId> = filter_defs
+        .iter()
+        .flat_map(|f: &ir::FilterDef| std::iter::once(f.cond).chain(f.unless))
+        .chain(objective_defs.iter().flat_map(|o: &ir::Objective| {
+            std::iter::once(o.target)
+                .chain(o.scale)
+                .chain(o.weight)
+                .chain(o.r#where)
+        }))
+        .chain(branch_defs.iter().map(|b: &ir::BranchDef| b.prompt))
+        .collect();
     for (i, node) in graph.nodes.iter().enumerate() {
         let id = NodeId(i as u32);
         let read = graph
@@ -686,11 +688,53 @@ fn objective(ex: &mut Ex<'_, '_, '_>, o: &ast::Optimize) -> Option<ir::Objective
         }
         None => None,
     };
+    let r#where = match &o.r#where {
+        Some(e) => {
+            let (id, t) = statement_node(ex, "optimize.where", Origin::Objective, e)?;
+            // A bool per rollout or per token; coarser bools broadcast down
+            // (a group's rollouts all in or all out), segment bools do not
+            // reach tokens without `place`, as everywhere else.
+            let scope_ok = t.e.ty.scope != Scope::Segment;
+            if t.e.ty.kind != Kind::Bool || !scope_ok {
+                let help = if t.e.ty.kind != Kind::Bool {
+                    "compare it, e.g. `where x > 0`; to weight the advantages by a number, use `scaled by`"
+                } else {
+                    "reduce it to one per rollout, e.g. `where all(m)` or `where any(m)`"
+                };
+                ex.c.diags.push(
+                    Diagnostic::error(
+                        "E0186",
+                        format!(
+                            "`where` on `optimize` needs true/false per rollout or per token, found {}",
+                            t.e.ty
+                        ),
+                        t.e.span,
+                    )
+                    .help(help),
+                );
+                return None;
+            }
+            if t.e.ty.scope >= Scope::Response && t.set != tt.set {
+                ex.c.diags.push(
+                    Diagnostic::error(
+                        "E0221",
+                        "the `where` mask comes from other rollouts than the reward",
+                        t.e.span,
+                    )
+                    .help("reduce it to the group first, e.g. `any(x)`"),
+                );
+                return None;
+            }
+            Some(id)
+        }
+        None => None,
+    };
     Some(ir::Objective {
         target,
         branch,
         scale,
         weight,
+        r#where,
         span: o.span,
     })
 }

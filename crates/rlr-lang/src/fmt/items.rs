@@ -408,6 +408,10 @@ impl<'a> Printer<'a> {
                     line.push_str(" weight ");
                     line.push_str(&expr::expr(w));
                 }
+                if let Some(m) = &o.r#where {
+                    line.push_str(" where ");
+                    line.push_str(&expr::expr(m));
+                }
                 Rendered::line(line, inner)
             }
         }

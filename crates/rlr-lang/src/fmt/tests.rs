@@ -463,6 +463,13 @@ fn optimize_and_filters() {
     assert_eq!(check(src), expected);
 }
 
+#[test]
+fn optimize_where_goes_last_and_keeps_comments() {
+    let src = "stage s = g(p, t) {\n optimize x where  kept and not mean(y where c) > 0 # the subset\n optimize x   where\n  m # split\n weight 0.5\n}";
+    let expected = "stage s = g(p, t) {\n  optimize x where kept and not mean(y where c) > 0  # the subset\n  # split\n  optimize x weight 0.5 where m\n}\n";
+    assert_eq!(check(src), expected);
+}
+
 // ------------------------------------------------------------ random trees
 
 /// A small deterministic generator (xorshift64*).

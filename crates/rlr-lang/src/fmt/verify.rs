@@ -128,7 +128,10 @@ fn stage_item(i: &mut StageItem) {
             if let Some(on) = &mut o.on {
                 ident(on);
             }
-            for e in [&mut o.scaled_by, &mut o.weight].into_iter().flatten() {
+            for e in [&mut o.scaled_by, &mut o.weight, &mut o.r#where]
+                .into_iter()
+                .flatten()
+            {
                 expr(e);
             }
         }

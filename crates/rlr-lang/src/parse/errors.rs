@@ -49,7 +49,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         kw_then => "`then`",
         when_tail | kw_when => "`when`",
         unless | kw_unless => "`unless`",
-        where_tail | kw_where => "`where`",
+        where_tail | where_clause | kw_where => "`where`",
         on_clause | kw_on => "`on`",
         scaled_by | kw_scaled => "`scaled by`",
         kw_by => "`by`",

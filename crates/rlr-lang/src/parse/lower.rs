@@ -261,7 +261,7 @@ impl<'a> Lowerer<'a> {
                 Rule::branch => StageItem::Branch(self.branch(p)?),
                 Rule::reward => StageItem::Reward(self.reward(p)?),
                 Rule::filter => StageItem::Filter(self.filter(p)?),
-                Rule::optimize => StageItem::Optimize(self.optimize(p)?),
+                Rule::optimize => StageItem::Optimize(Box::new(self.optimize(p)?)),
                 _ => return Err(self.bug(&p, "a stage statement")),
             });
         }
@@ -357,18 +357,19 @@ impl<'a> Lowerer<'a> {
         let mut on = None;
         let mut scaled_by = None;
         let mut weight = None;
+        let mut r#where = None;
         let mut seen: Vec<(Rule, Span)> = Vec::new();
         for p in pair.clone().into_inner() {
             if matches!(
                 p.as_rule(),
-                Rule::on_clause | Rule::scaled_by | Rule::weight
+                Rule::on_clause | Rule::scaled_by | Rule::weight | Rule::where_clause
             ) {
                 let here = self.span(&p);
                 if let Some((_, first)) = seen.iter().find(|(r, _)| *r == p.as_rule()) {
                     let word = p.as_str().split_whitespace().next().unwrap_or("clause");
                     return Err(Diagnostic::error("E0014", format!("`{word}` is given twice in one `optimize`"), here)
                         .with(*first, "first given here")
-                        .help("write each of `on`, `scaled by` and `weight` at most once; use a second `optimize` for a second term"));
+                        .help("write each of `on`, `scaled by`, `weight` and `where` at most once; use a second `optimize` for a second term"));
                 }
                 seen.push((p.as_rule(), here));
             }
@@ -386,6 +387,10 @@ impl<'a> Lowerer<'a> {
                     let e = p.clone().into_inner().find(|q| q.as_rule() == Rule::expr);
                     weight = Some(self.expr(e.ok_or_else(|| self.bug(&p, "`weight`"))?)?);
                 }
+                Rule::where_clause => {
+                    let e = p.clone().into_inner().find(|q| q.as_rule() == Rule::expr);
+                    r#where = Some(self.expr(e.ok_or_else(|| self.bug(&p, "`where`"))?)?);
+                }
                 _ => {}
             }
         }
@@ -394,6 +399,7 @@ impl<'a> Lowerer<'a> {
             on,
             scaled_by,
             weight,
+            r#where,
             span,
         })
     }

@@ -138,3 +138,48 @@ fn keywords_may_name_arguments_and_settings() {
     };
     assert_eq!(field.name.name, "model");
 }
+
+#[test]
+fn optimize_where_is_a_clause_in_any_order() {
+    let optimize = |text: &str| {
+        let f = parse_ok(text);
+        let Item::Stage(s) = &f.items[0] else {
+            panic!()
+        };
+        let StageItem::Optimize(o) = &s.body.as_ref().unwrap().items[0] else {
+            panic!()
+        };
+        o.clone()
+    };
+    // A reduction's `where` stays inside its call; the bare one after the
+    // target is the clause.
+    let o = optimize("stage s = grpo(p, t) { optimize mean(x where c) - x where m weight 2 }");
+    assert!(matches!(o.target.kind, ExprKind::Binary { .. }));
+    let m = o.r#where.expect("the clause");
+    assert!(
+        matches!(&m.kind, ExprKind::Path(p) if p.dotted() == "m"),
+        "{m:?}"
+    );
+    assert!(o.weight.is_some());
+    // Before the other clauses, and after a `when ... else` target.
+    let o = optimize("stage s = grpo(p, t) { optimize x where m and n on b scaled by s }");
+    assert!(matches!(
+        o.r#where.map(|m| m.kind),
+        Some(ExprKind::Binary { .. })
+    ));
+    assert!(o.on.is_some() && o.scaled_by.is_some());
+    let o = optimize("stage s = grpo(p, t) { optimize x when c else 0 where m }");
+    assert!(matches!(o.target.kind, ExprKind::When { .. }));
+    assert!(o.r#where.is_some());
+    // Spans: the clause's expression only.
+    let text = "stage s = grpo(p, t) { optimize x where kept }";
+    let m = optimize(text).r#where.unwrap();
+    assert_eq!(&text[m.span.range()], "kept");
+    // Once only.
+    let d = parse_err("stage s = grpo(p, t) { optimize x where a where b }");
+    assert_eq!(d.code, "E0014");
+    assert!(d.help.as_deref().unwrap_or("").contains("`where`"), "{d:?}");
+    // A `where` with nothing after it names what was expected.
+    let d = parse_err("stage s = grpo(p, t) { optimize x where }");
+    assert!(d.message.contains("an expression"), "{}", d.message);
+}

@@ -130,7 +130,8 @@ const fn rl(d: Rl) -> [ParamSpec; RL_SETTINGS] {
             "advantage",
             ADVANTAGES,
             d.advantage,
-            "the estimator applied to `optimize`d rewards, as `advantage.NAME`",
+            "the estimator applied to `optimize`d rewards, as `advantage.NAME`; its group \
+             statistics are over the rollouts an `optimize ... where` keeps",
         ),
         choice(
             "importance",

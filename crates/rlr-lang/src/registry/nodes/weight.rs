@@ -1,5 +1,6 @@
 //! Advantage weights and token masks (methods.md §P.2 node 17). Use them in
-//! `optimize R scaled by W`.
+//! `optimize R scaled by W` (weights the advantages) or, for the bools,
+//! `optimize R where M` (the tokens or rollouts the term trains on).
 
 use crate::registry::spec::{
     ANY, BOOL, REAL, TOKEN, UNIT, choice, fixed, node, real, same_real, signal,
@@ -56,8 +57,9 @@ pub(super) const ALL: &[Builtin] = &[
         fixed(Scope::Token, Kind::Bool, None),
         "SPINE's forking tokens: true where H_t >= Q_q(H), the q-quantile of the entropies of \
          all generated tokens in the batch (or the response), i.e. the top 1 − q share of \
-         high-entropy branch points. `optimize r scaled by forking_tokens(entropy)` updates \
-         only them.",
+         high-entropy branch points. `optimize r where forking_tokens(entropy)` trains only \
+         them: the other tokens are out of the term's policy gradient, normaliser, KL and \
+         entropy terms (`scaled by` would only zero their advantages).",
         "[INFER] SPINE (arXiv:2511.17938; abstract only) with ρ = 1 − q ≈ 0.2 as in \"Beyond \
          the 80/20 rule\" (arXiv:2506.01939).",
     ),

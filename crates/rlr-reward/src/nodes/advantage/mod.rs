@@ -6,6 +6,14 @@
 //! counts as placed at the response's last token. Responses without tokens
 //! get no advantage entries. A NaN reward is an error naming its rollout.
 //! The stage's `advantage = "NAME"` setting is the node [`estimator`]`(NAME)`.
+//!
+//! An objective's `optimize R where M` with M per rollout (or coarser) passes
+//! M as `call.partition`, one bool per response (see [`kept`]): the
+//! estimator then sees only the kept rollouts. Every group statistic (mean,
+//! std, leave-one-out baseline, per-position mean, the batch whitening of
+//! REINFORCE++) is taken over them, a group with one kept rollout gets the
+//! estimator's single-rollout rule, a group with none contributes nothing,
+//! and the rollouts left out get advantage 0 on every token.
 
 use rlr_lang::Scope;
 
@@ -169,6 +177,44 @@ fn eps(call: &Call<'_>) -> Result<f64> {
     Ok(e)
 }
 
+/// The rollouts the estimator sees: `call.partition` broadcast to one bool
+/// per response (an objective's `where` mask), or `None` for all of them.
+/// A token-level partition is refused: tokens are masked after the
+/// estimator, by the objective.
+fn kept(call: &Call<'_>, cx: &Cx<'_>) -> Result<Option<Vec<bool>>> {
+    let Some(p) = &call.partition else {
+        return Ok(None);
+    };
+    if p.scope > Scope::Response {
+        return Err(EvalError::new(format!(
+            "`{}` selects rollouts, not {}s: mask tokens in the objective",
+            call.builtin.name, p.scope
+        )));
+    }
+    let v = cx.broadcast(p, Scope::Response, &call.set, None)?;
+    let layout = cx.layout(&call.set)?;
+    match v.bools() {
+        Some(b) if b.len() == layout.responses() => Ok(Some(b.to_vec())),
+        _ => Err(EvalError::new(format!(
+            "`{}`: the rollout selection is not one true/false per response",
+            call.builtin.name
+        ))),
+    }
+}
+
+/// Each group's kept members (all of them without a selection), in order.
+fn kept_groups<'l>(
+    layout: &'l Layout,
+    kept: Option<&'l [bool]>,
+) -> impl Iterator<Item = Vec<usize>> + 'l {
+    kit::groups(layout).map(move |(_, members)| members.filter(|&i| is_kept(kept, i)).collect())
+}
+
+/// Whether response `i` is kept.
+fn is_kept(kept: Option<&[bool]>, i: usize) -> bool {
+    kept.is_none_or(|k| k.get(i).copied().unwrap_or(false))
+}
+
 /// Group mean and std as verl takes them: a group of one uses mean 0, std 1.
 fn group_stats(xs: &[f64], bessel: bool) -> (f64, f64) {
     if xs.len() == 1 {
@@ -195,11 +241,16 @@ impl Node for Grpo {
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
         let eps = eps(call)?;
         let bessel = call.flag("bessel").unwrap_or(true);
+        let kept = kept(call, cx)?;
         let layout = cx.layout(&call.set)?;
         let r = returns(call, cx)?;
         let mut a = vec![0.0; r.len()];
-        for (_, members) in kit::groups(layout) {
-            let (mean, std) = group_stats(&r[members.clone()], bessel);
+        for members in kept_groups(layout, kept.as_deref()) {
+            if members.is_empty() {
+                continue;
+            }
+            let xs: Vec<f64> = members.iter().map(|&i| r[i]).collect();
+            let (mean, std) = group_stats(&xs, bessel);
             for i in members {
                 a[i] = (r[i] - mean) / (std + eps);
             }
@@ -221,11 +272,16 @@ impl Node for DrGrpo {
     }
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
+        let kept = kept(call, cx)?;
         let layout = cx.layout(&call.set)?;
         let r = returns(call, cx)?;
         let mut a = vec![0.0; r.len()];
-        for (_, members) in kit::groups(layout) {
-            let (mean, _) = group_stats(&r[members.clone()], false);
+        for members in kept_groups(layout, kept.as_deref()) {
+            if members.is_empty() {
+                continue;
+            }
+            let xs: Vec<f64> = members.iter().map(|&i| r[i]).collect();
+            let (mean, _) = group_stats(&xs, false);
             for i in members {
                 a[i] = r[i] - mean;
             }
@@ -247,15 +303,16 @@ impl Node for Rloo {
     }
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
+        let kept = kept(call, cx)?;
         let layout = cx.layout(&call.set)?;
         let r = returns(call, cx)?;
         let mut a = vec![0.0; r.len()];
-        for (_, members) in kit::groups(layout) {
+        for members in kept_groups(layout, kept.as_deref()) {
             let g = members.len();
             if g < 2 {
                 continue;
             }
-            let total: f64 = r[members.clone()].iter().sum();
+            let total: f64 = members.iter().map(|&i| r[i]).sum();
             for i in members {
                 a[i] = r[i] - (total - r[i]) / (g - 1) as f64;
             }
@@ -280,11 +337,32 @@ impl Node for ReinforcePp {
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
         let eps = eps(call)?;
+        let kept = kept(call, cx)?;
         let layout = cx.layout(&call.set)?;
         let mut g = token_rewards(call, cx)?;
         discount(layout, &mut g, 1.0);
-        let (mean, std) = kit::mean_std(&g, true);
-        let a: Vec<f64> = g.iter().map(|x| (x - mean) / (std + eps)).collect();
+        let a: Vec<f64> = match &kept {
+            None => {
+                let (mean, std) = kit::mean_std(&g, true);
+                g.iter().map(|x| (x - mean) / (std + eps)).collect()
+            }
+            // Whitened over the kept rollouts' tokens only; the others get 0.
+            Some(k) => {
+                let owner = layout.response_of_tokens();
+                let inside = |t: usize| k.get(owner[t]).copied().unwrap_or(false);
+                let xs: Vec<f64> = (0..g.len()).filter(|&t| inside(t)).map(|t| g[t]).collect();
+                let (mean, std) = kit::mean_std(&xs, true);
+                (0..g.len())
+                    .map(|t| {
+                        if inside(t) {
+                            (g[t] - mean) / (std + eps)
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect()
+            }
+        };
         Ok(kit::output(call, Data::Real(a), None))
     }
 }
@@ -308,20 +386,24 @@ impl Node for PerPosition {
         if gamma.is_nan() {
             return Err(EvalError::new("`gamma` is not a number"));
         }
+        let kept = kept(call, cx)?;
         let layout = cx.layout(&call.set)?;
         let mut g = token_rewards(call, cx)?;
         discount(layout, &mut g, gamma);
         let mut a = g.clone();
-        for (_, members) in kit::groups(layout) {
+        for i in (0..layout.responses()).filter(|&i| !is_kept(kept.as_deref(), i)) {
+            a[layout.response_tokens(i)].fill(0.0);
+        }
+        for members in kept_groups(layout, kept.as_deref()) {
             let longest = members
-                .clone()
-                .map(|i| layout.response_tokens(i).len())
+                .iter()
+                .map(|&i| layout.response_tokens(i).len())
                 .max()
                 .unwrap_or(0);
             for t in 0..longest {
                 let at_t: Vec<usize> = members
-                    .clone()
-                    .filter_map(|i| {
+                    .iter()
+                    .filter_map(|&i| {
                         let span = layout.response_tokens(i);
                         (t < span.len()).then_some(span.start + t)
                     })
@@ -355,13 +437,14 @@ impl Node for GrpoProcess {
 
     fn eval(&self, call: &Call<'_>, cx: &mut Cx<'_>) -> Result<Value> {
         let eps = eps(call)?;
+        let kept = kept(call, cx)?;
         let layout = cx.layout(&call.set)?;
         let steps = steps(call, cx)?;
         let mut tokens = vec![0.0; layout.tokens()];
-        for (_, members) in kit::groups(layout) {
+        for members in kept_groups(layout, kept.as_deref()) {
             let values: Vec<f64> = members
-                .clone()
-                .flat_map(|i| steps[i].iter().map(|s| s.1))
+                .iter()
+                .flat_map(|&i| steps[i].iter().map(|s| s.1))
                 .collect();
             if values.is_empty() {
                 continue;

@@ -9,7 +9,7 @@ use serde_json::json;
 use super::*;
 use crate::layout::{Segmentation, SetId};
 use crate::node::Arg;
-use crate::testing::{Fixture, call, constant, reals_of, responses};
+use crate::testing::{Fixture, call, constant, flags, reals_of, responses};
 
 const EPS: f64 = 1e-6;
 
@@ -297,6 +297,52 @@ fn grpo_process_of_outcome_rewards_is_grpo() {
         &reals_of(run(&mut four(), &GrpoProcess, tokens(&[0.0; 6]), vec![])),
         &[0.0; 6],
     );
+}
+
+/// `run` with `call.partition` set, as an objective's `where` sets it.
+fn run_kept(fx: &mut Fixture, node: &dyn Node, r: Value, kept: Value) -> Result<Value> {
+    let mut c = call(
+        node.name(),
+        vec![("r", Arg::from(r))],
+        (Scope::Token, Kind::Real),
+        &[],
+    );
+    c.partition = Some(Arc::new(kept));
+    node.eval(&c, &mut fx.cx("adv"))
+}
+
+#[test]
+fn a_partition_selects_the_rollouts_every_statistic_is_over() {
+    // R = [1, 0, 0, 1] on "ab", "c", "de", "f"; keep 0, 1, 3: R = [1, 0, 1].
+    let kept = || flags(&[true, true, false, true]);
+    let r = || responses(&[1.0, 0.0, 0.0, 1.0]);
+    // GRPO: mean 2/3, Bessel std √(1/3).
+    let s = (1.0f64 / 3.0).sqrt() + EPS;
+    let (p, n) = ((1.0 - 2.0 / 3.0) / s, (0.0 - 2.0 / 3.0) / s);
+    close(
+        &reals_of(run_kept(&mut four(), &Grpo, r(), kept())),
+        &[p, p, n, 0.0, 0.0, p],
+    );
+    // Per-position: position 0 over the kept three (G = 1, 0, 1; mean 2/3),
+    // position 1 over "ab" alone (0).
+    close(
+        &reals_of(run_kept(&mut four(), &PerPosition, r(), kept())),
+        &[1.0 / 3.0, 0.0, -2.0 / 3.0, 0.0, 0.0, 1.0 / 3.0],
+    );
+    // GRPO process on outcome rewards is GRPO, here too.
+    close(
+        &reals_of(run_kept(&mut four(), &GrpoProcess, r(), kept())),
+        &[p, p, n, 0.0, 0.0, p],
+    );
+    // A group bool broadcasts to its rollouts; a token bool is refused.
+    let group = Value::new(Scope::Group, SetId::Main, Data::Bool(vec![false]));
+    close(
+        &reals_of(run_kept(&mut four(), &Rloo, r(), group)),
+        &[0.0; 6],
+    );
+    let per_token = Value::new(Scope::Token, SetId::Main, Data::Bool(vec![true; 6]));
+    let err = run_kept(&mut four(), &Grpo, r(), per_token).expect_err("tokens");
+    assert!(err.to_string().contains("selects rollouts"), "{err}");
 }
 
 #[test]
