@@ -569,6 +569,7 @@ fn sft_stage(
     // `mask = "tool_output"`: the tools' outputs in a demonstration are
     // context, as in a rollout, not targets.
     let mask_tools = s.text_or("mask", "none")? == "tool_output";
+    let mut warned_cut = false;
     for step in start.step + 1..=steps {
         let mut clock = Clock::start();
         cx.seed_step(step);
@@ -613,7 +614,8 @@ fn sft_stage(
                     (ids, vec![1.0f32; n])
                 };
                 // A cut demonstration gets no EOS: the model must not learn to stop there.
-                if response.len() <= max_tokens {
+                let whole = response.len();
+                if whole <= max_tokens {
                     response.push(cx.vocab.eos());
                     target.push(1.0);
                 } else {
@@ -623,10 +625,30 @@ fn sft_stage(
                 // cut takes the EOS with it).
                 response.truncate(context - prompt.len());
                 target.truncate(response.len());
-                Ok((Sequence { prompt, response }, target))
+                let cut = response.len() <= whole;
+                Ok((Sequence { prompt, response }, target, (cut, whole)))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let (seqs, targets): (Vec<Sequence>, Vec<Vec<f32>>) = seqs.into_iter().unzip();
+        let cut: Vec<usize> = seqs
+            .iter()
+            .filter(|(_, _, (cut, _))| *cut)
+            .map(|(_, _, (_, whole))| *whole)
+            .collect();
+        if !cut.is_empty() && !warned_cut {
+            // Said once: a model trained on cut demonstrations never sees how
+            // they end, and its rollouts run into max_tokens.
+            warned_cut = true;
+            tracing::warn!(
+                "stage `{}` step {step}: {} of {} demonstrations are longer than max_tokens =                  {max_tokens} (or the context) and were cut without their end token, the longest                  at {} tokens; raise the stage's `max_tokens`",
+                cx.stage.name,
+                cut.len(),
+                seqs.len(),
+                cut.iter().max().copied().unwrap_or(0)
+            );
+        }
+        let cut_share = cut.len() as f64 / seqs.len().max(1) as f64;
+        let (seqs, targets): (Vec<Sequence>, Vec<Vec<f32>>) =
+            seqs.into_iter().map(|(q, t, _)| (q, t)).unzip();
         let tokens: usize = seqs.iter().map(|q| q.response.len()).sum();
         clock.trained_tokens = tokens;
         let train = clock.time("train", || -> Result<_, String> {
@@ -671,6 +693,7 @@ fn sft_stage(
             "loss": loss_value,
             "grad_norm": grad_norm,
             "length": tokens as f64 / seqs.len() as f64,
+            "cut": cut_share,
         });
         if let Some(a) = clock.time("eval", || cx.maybe_eval(&model, step, steps, &mut line))? {
             accuracy = Some(a);
@@ -1537,8 +1560,23 @@ stage rl = grpo(policy, train) {
         // "What is 3 + 4?" with BOS and a newline is 17 tokens: a context of
         // 20 leaves 3 for the demonstration (cut, so no EOS).
         let fits = TINY.replace("context = 48", "context = 20");
-        let run = run_into(&dir, &fits);
-        assert!(run.is_ok(), "{:?}", run.err());
+        let (_, cut, _) = run_into(&dir.join("cut"), &fits).unwrap_or_else(|e| panic!("{e}"));
+        // Every demonstration was cut, and the metrics say so; with room
+        // for them none is.
+        let roomy = TINY.replace("context = 48", "context = 96").replace(
+            "eval_prompts = 4, max_tokens = 24)",
+            "eval_prompts = 4, max_tokens = 64)",
+        );
+        let (_, whole, _) = run_into(&dir.join("whole"), &roomy).unwrap_or_else(|e| panic!("{e}"));
+        let sft_cut = |m: &str| -> Vec<f64> {
+            m.lines()
+                .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+                .filter(|l| l["stage"] == "warmup")
+                .filter_map(|l| l["cut"].as_f64())
+                .collect()
+        };
+        assert_eq!(sft_cut(&cut), vec![1.0; 3], "{cut}");
+        assert_eq!(sft_cut(&whole), vec![0.0; 3], "{whole}");
         let tight = TINY.replace("context = 48", "context = 12");
         let err = run_into(&dir, &tight).err().unwrap_or_default();
         let _ = std::fs::remove_dir_all(&dir);
