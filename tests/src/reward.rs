@@ -373,17 +373,34 @@ fn evol_rl_bands() {
         "<think>d</think> I think \\boxed{8}",
         "<think>e</think> no box here",
     ];
+    // A disagreeing answer worded like the majority (low novelty) beside an
+    // invalid one: the code scales novelty among valid responses only, so
+    // the disagreeing answer is alone in its part and still gets -0.5.
+    let worded_alike = [
+        "<think>a</think> adding gives \\boxed{7}",
+        "<think>b</think> adding gives \\boxed{7}",
+        "<think>c</think> adding gives \\boxed{8}",
+        "<think>e</think> no box here",
+    ];
+    let group = |texts: &[&str]| Group {
+        sample: sample.as_object().cloned().unwrap_or_default(),
+        rollouts: texts.iter().map(|t| Rollout::from_text(t)).collect(),
+        branches: Default::default(),
+    };
     let batch = Batch {
         step: 1,
         steps: 300,
-        groups: vec![Group {
-            sample: sample.as_object().cloned().unwrap_or_default(),
-            rollouts: texts.iter().map(|t| Rollout::from_text(t)).collect(),
-            branches: Default::default(),
-        }],
+        groups: vec![group(&texts), group(&worded_alike)],
     };
     let ev = eval(s, &batch, p.seed());
     let total = reals(s, &ev, "total");
+    assert_eq!(total.len(), 9, "{total:?}");
+    assert!(
+        (total[7] + 0.5).abs() < 1e-9,
+        "a lone valid disagreeing answer, worded like the majority: {}",
+        total[7]
+    );
+    assert_eq!(total[8], -1.0, "invalid answer");
     for (i, t) in total.iter().enumerate().take(3) {
         assert!(
             (0.5..=1.0).contains(t),
