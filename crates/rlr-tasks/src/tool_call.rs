@@ -12,6 +12,12 @@
 //! function serves (answered with a refusal) or a small sum answered
 //! directly.
 //!
+//! `listing` picks how the prompt lists a function: `"json"` (ToolRL's one
+//! JSON description per line) or `"signature"` (`name(param: type, ...):
+//! description`, a third of the characters, for CPU-sized runs where every
+//! prompt character is a token at every step). `instruction` is the text
+//! between the list and the request; `""` leaves it out.
+//!
 //! Fields: `tool_calls` is the reference `<tool_call>` block (empty if none),
 //! `expected` the reference response after `</think>` (what `toolrl_format`
 //! and `tool_call_match` compare with), `answer` the response's text when the
@@ -29,6 +35,10 @@ pub const MAX_LISTED: usize = 8;
 const MAX_FUNCTIONS: i64 = 10_000;
 /// Most calls a reference may make.
 const MAX_CALLS: i64 = 32;
+/// The default text between the function list and the request.
+pub const INSTRUCTION: &str = "First reason inside <think>...</think>. Then, to call functions, \
+     write a <tool_call> block with one JSON object {\"name\": ..., \"parameters\": {...}} per \
+     line, and/or reply to the user inside <response>...</response>.";
 /// Draws per sample before using the build-time fallback.
 const TRIES: usize = 1_000;
 /// Draws at build time to find one problem of each split.
@@ -294,6 +304,25 @@ impl Function {
         }
     }
 
+    /// The function as one signature line: `name(param: type, ...): description`.
+    fn signature(&self) -> String {
+        match self {
+            Function::Builtin(i) => {
+                let s = &CATALOGUE[*i];
+                let params: Vec<String> = s
+                    .params
+                    .iter()
+                    .map(|(n, t, _)| format!("{n}: {t}"))
+                    .collect();
+                format!("{}({}): {}", s.name, params.join(", "), s.description)
+            }
+            Function::Record(stem) => format!(
+                "{}(record_id: integer): Fetch a {stem} record by its number.",
+                self.name()
+            ),
+        }
+    }
+
     /// A request for one call, the call's parameters, and a short gloss for the reasoning.
     fn draw(&self, rng: &mut Rng) -> (String, Map<String, Json>, String) {
         let pick = |rng: &mut Rng, xs: &[&'static str]| -> &'static str {
@@ -468,6 +497,9 @@ pub struct ToolCall {
     missing: Vec<usize>,
     max_calls: usize,
     no_call: f64,
+    /// List functions as one-line signatures instead of JSON descriptions.
+    signatures: bool,
+    instruction: String,
     fallback: [Problem; 2],
 }
 
@@ -512,6 +544,20 @@ impl ToolCall {
                 "tool_call: `no_call` must be in [0, 1], not {no_call}"
             ));
         }
+        let signatures = match arg(decl, "listing") {
+            None => false,
+            Some(Const::Str(l) | Const::Name(l)) if l == "json" => false,
+            Some(Const::Str(l) | Const::Name(l)) if l == "signature" => true,
+            Some(other) => {
+                return Err(format!(
+                    "tool_call: `listing` must be \"json\" or \"signature\", not {other:?}"
+                ));
+            }
+        };
+        let instruction = match arg(decl, "instruction") {
+            Some(Const::Str(t)) => t.clone(),
+            _ => INSTRUCTION.to_string(),
+        };
         let mut rng = Rng::for_problem(seed, "tool_call/library", 0, 0);
         let mut order: Vec<usize> = (0..CATALOGUE.len()).collect();
         for i in (1..order.len()).rev() {
@@ -542,6 +588,8 @@ impl ToolCall {
             missing,
             max_calls: max_calls as usize,
             no_call,
+            signatures,
+            instruction,
             fallback: [Problem::empty(), Problem::empty()],
         };
         for s in [Split::Train, Split::Heldout] {
@@ -678,16 +726,28 @@ impl ToolCall {
         listed.sort_unstable();
         let listing: Vec<String> = listed
             .iter()
-            .map(|f| self.library[*f].listing().to_string())
+            .map(|f| {
+                let f = &self.library[*f];
+                if self.signatures {
+                    f.signature()
+                } else {
+                    f.listing().to_string()
+                }
+            })
             .collect();
-        let prompt = format!(
-            "You can call the following functions, one JSON description per line:\n{}\n\
-             First reason inside <think>...</think>. Then, to call functions, write a <tool_call> \
-             block with one JSON object {{\"name\": ..., \"parameters\": {{...}}}} per line, and/or \
-             reply to the user inside <response>...</response>.\nUser: {}",
-            listing.join("\n"),
-            p.request
-        );
+        let mut prompt = if self.signatures {
+            "You can call the following functions:\n".to_string()
+        } else {
+            "You can call the following functions, one JSON description per line:\n".to_string()
+        };
+        prompt.push_str(&listing.join("\n"));
+        prompt.push('\n');
+        if !self.instruction.is_empty() {
+            prompt.push_str(&self.instruction);
+            prompt.push('\n');
+        }
+        prompt.push_str("User: ");
+        prompt.push_str(&p.request);
         let tool_calls = if p.calls.is_empty() {
             String::new()
         } else {
@@ -868,8 +928,56 @@ mod tests {
     }
 
     #[test]
+    fn signature_listing_names_every_called_function_in_fewer_characters() {
+        let sig = [
+            ("listing", Const::Str("signature".into())),
+            ("instruction", Const::Str(String::new())),
+        ];
+        let short = task(4, &sig);
+        let long = task(4, &[]);
+        let (mut a, mut b) = (0, 0);
+        for i in 0..200 {
+            let s = short.sample(Split::Train, i);
+            let j = long.sample(Split::Train, i);
+            // Same problem, same reference; only the prompt's listing differs.
+            assert_eq!(s.demonstration, j.demonstration);
+            assert_eq!(p_request(&s), p_request(&j));
+            assert!(!s.prompt().contains("<think>"), "{}", s.prompt());
+            full_marks(&s);
+            for line in s.fields["tool_calls"].as_str().unwrap_or("").lines() {
+                let v: Json = serde_json::from_str(line).unwrap_or(Json::Null);
+                if let Some(name) = v["name"].as_str() {
+                    assert!(s.prompt().contains(&format!("\n{name}(")), "{name}");
+                }
+            }
+            a += s.prompt().len();
+            b += j.prompt().len();
+        }
+        assert!(2 * a < b, "signature {a} vs json {b} characters");
+    }
+
+    #[test]
+    fn the_default_instruction_is_the_registry_default() {
+        use rlr_lang::registry::{DefaultValue, lookup};
+        let spec = lookup(NAME)
+            .and_then(|b| b.params.iter().find(|p| p.name == "instruction"))
+            .and_then(|p| p.default);
+        assert!(
+            matches!(&spec, Some(DefaultValue::Str(s)) if *s == INSTRUCTION),
+            "{spec:?}"
+        );
+        assert!(
+            task(1, &[])
+                .sample(Split::Train, 0)
+                .prompt()
+                .contains(INSTRUCTION)
+        );
+    }
+
+    #[test]
     fn bad_arguments_are_errors() {
         for args in [
+            vec![("listing", Const::Str("yaml".into()))],
             vec![("functions", int(0))],
             vec![("functions", int(1_000_000))],
             vec![("max_calls", int(0))],

@@ -5,7 +5,7 @@
 //! needs no data files. Every field of `sample` is one value per prompt.
 
 use super::spec::{
-    AT_LEAST_ONE, NON_NEGATIVE, UNIT, flag, int, item, real, required, string, strings,
+    AT_LEAST_ONE, NON_NEGATIVE, UNIT, choice, flag, int, item, real, required, string, strings,
 };
 use super::{Builtin, Category, NumRange, ParamType, SampleField};
 use crate::types::{Kind, Scope, ValueType};
@@ -232,6 +232,22 @@ pub static ALL: &[Builtin] = &[
                 0.2,
                 Some(UNIT),
                 "share of prompts whose reference is a plain <response> without a call",
+            ),
+            choice(
+                "listing",
+                &["json", "signature"],
+                "json",
+                "how the prompt lists each function: \"json\" (ToolRL's JSON description per \
+                 line) or \"signature\" (`name(param: type, ...): description`, about a third \
+                 of the characters)",
+            ),
+            string(
+                "instruction",
+                "First reason inside <think>...</think>. Then, to call functions, write a \
+                 <tool_call> block with one JSON object {\"name\": ..., \"parameters\": {...}} \
+                 per line, and/or reply to the user inside <response>...</response>.",
+                "the text between the function list and `User: ...`; \"\" leaves it out (a \
+                 model taught the format by SFT does not need it)",
             ),
         ],
         &[
