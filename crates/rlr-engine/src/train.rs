@@ -625,21 +625,20 @@ fn sft_stage(
                 // cut takes the EOS with it).
                 response.truncate(context - prompt.len());
                 target.truncate(response.len());
-                let cut = response.len() <= whole;
-                Ok((Sequence { prompt, response }, target, (cut, whole)))
+                // The demonstration's full length when it lost its end.
+                let cut = (response.len() <= whole).then_some(whole);
+                Ok((Sequence { prompt, response }, target, cut))
             })
             .collect::<Result<Vec<_>, String>>()?;
-        let cut: Vec<usize> = seqs
-            .iter()
-            .filter(|(_, _, (cut, _))| *cut)
-            .map(|(_, _, (_, whole))| *whole)
-            .collect();
+        let cut: Vec<usize> = seqs.iter().filter_map(|(_, _, cut)| *cut).collect();
         if !cut.is_empty() && !warned_cut {
             // Said once: a model trained on cut demonstrations never sees how
             // they end, and its rollouts run into max_tokens.
             warned_cut = true;
             tracing::warn!(
-                "stage `{}` step {step}: {} of {} demonstrations are longer than max_tokens =                  {max_tokens} (or the context) and were cut without their end token, the longest                  at {} tokens; raise the stage's `max_tokens`",
+                "stage `{}` step {step}: {} of {} demonstrations are longer than max_tokens = \
+                 {max_tokens} (or the context) and were cut without their end token, the longest \
+                 at {} tokens; raise the stage's `max_tokens`",
                 cx.stage.name,
                 cut.len(),
                 seqs.len(),

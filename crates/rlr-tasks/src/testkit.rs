@@ -14,6 +14,18 @@ use rlr_reward::{Data, SetId, Value};
 
 use crate::{Sample, Split, Task};
 
+/// Asserts that the registry's default for `builtin`'s string parameter
+/// `param` is `expected`, the constant the task falls back on.
+pub(crate) fn assert_registry_default(builtin: &str, param: &str, expected: &str) {
+    let spec = registry::lookup(builtin)
+        .and_then(|b| b.params.iter().find(|p| p.name == param))
+        .and_then(|p| p.default);
+    assert!(
+        matches!(&spec, Some(DefaultValue::Str(s)) if *s == expected),
+        "{builtin}({param}): {spec:?}"
+    );
+}
+
 /// A task declaration of `builtin` with the registry's defaults and `args` over them.
 pub(crate) fn decl(builtin: &str, args: &[(&str, Const)]) -> Decl {
     let b = registry::lookup(builtin).unwrap_or_else(|| panic!("no built-in `{builtin}`"));

@@ -958,14 +958,7 @@ mod tests {
 
     #[test]
     fn the_default_instruction_is_the_registry_default() {
-        use rlr_lang::registry::{DefaultValue, lookup};
-        let spec = lookup(NAME)
-            .and_then(|b| b.params.iter().find(|p| p.name == "instruction"))
-            .and_then(|p| p.default);
-        assert!(
-            matches!(&spec, Some(DefaultValue::Str(s)) if *s == INSTRUCTION),
-            "{spec:?}"
-        );
+        crate::testkit::assert_registry_default(NAME, "instruction", INSTRUCTION);
         assert!(
             task(1, &[])
                 .sample(Split::Train, 0)
