@@ -270,27 +270,44 @@ fn atom_searcher_curriculum() {
 
 #[test]
 fn gra_gates_step_rewards_on_the_outcome() {
-    let p = program("recipes/gra.rlr");
-    let s = stage(&p, "rl");
-    let b = &batches("multihop.jsonl", "rl")[0];
-    let ev = eval(s, b, p.seed());
-    let outcome = reals(s, &ev, "outcome");
-    let step_ok = reals(s, &ev, "step_ok");
-    let segs = {
-        let id = s.graph.find("step_ok").expect("step_ok");
-        ev.values[id.0 as usize]
-            .as_ref()
-            .and_then(|v| v.segs.clone())
-            .expect("segments")
-    };
-    // R = r_high + sum_t 0.1 r_low_t [r_high >= 0.5]
-    let total: Vec<f64> = (0..4)
-        .map(|r| {
-            let low: f64 = segs.of(r).map(|k| 0.1 * step_ok[k]).sum();
-            outcome[r] + if outcome[r] >= 0.5 { low } else { 0.0 }
-        })
-        .collect();
-    close(&reals(s, &ev, "total"), &total, "total");
+    // The recipe's δ = 0.5, and the D-RA baseline δ = 0 set through the
+    // binding `delta` (a constant argument of `gra`).
+    let path = rlr_tests::root().join("recipes/gra.rlr");
+    let text = std::fs::read_to_string(&path).expect("recipe");
+    for (sets, delta) in [
+        (vec![], 0.5),
+        (vec![("rl.delta".to_string(), "0".to_string())], 0.0),
+    ] {
+        let text = rlr_lang::overrides::apply(&text, &sets).expect("delta is a binding");
+        let c = rlr_tests::compile_text("recipes/gra.rlr", &text);
+        let Some(p) = c.program else {
+            panic!("{}", rlr_tests::render(&c))
+        };
+        let s = stage(&p, "rl");
+        let b = &batches("multihop.jsonl", "rl")[0];
+        let ev = eval(s, b, p.seed());
+        let outcome = reals(s, &ev, "outcome");
+        let step_ok = reals(s, &ev, "step_ok");
+        let segs = {
+            let id = s.graph.find("step_ok").expect("step_ok");
+            ev.values[id.0 as usize]
+                .as_ref()
+                .and_then(|v| v.segs.clone())
+                .expect("segments")
+        };
+        // R = r_high + sum_t 0.1 r_low_t [r_high >= δ]
+        let total: Vec<f64> = (0..4)
+            .map(|r| {
+                let low: f64 = segs.of(r).map(|k| 0.1 * step_ok[k]).sum();
+                outcome[r] + if outcome[r] >= delta { low } else { 0.0 }
+            })
+            .collect();
+        close(&reals(s, &ev, "total"), &total, "total");
+        // The fixture has a response under the gate with steps to count, so
+        // the two δ give it different totals.
+        let shut = (0..4).any(|r| outcome[r] < 0.5 && segs.of(r).any(|k| step_ok[k] > 0.0));
+        assert!(shut, "{outcome:?} {step_ok:?}");
+    }
 }
 
 #[test]

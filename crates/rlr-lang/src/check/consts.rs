@@ -16,6 +16,15 @@ pub struct ConstEnv<'a> {
     pub names: &'a dyn Fn(&str) -> bool,
     /// Declared names, for "did you mean".
     pub declared: &'a [&'a str],
+    /// Reward bindings: `Some(Some(c))` for one that folds to the constant `c`
+    /// (`delta = 0.5`, so `--set` can reach a constant-only argument),
+    /// `Some(None)` for one computed during the run, `None` for other names.
+    pub bindings: &'a dyn Fn(&str) -> Option<Option<Const>>,
+}
+
+/// For constant contexts that see no reward bindings.
+pub fn no_bindings(_: &str) -> Option<Option<Const>> {
+    None
 }
 
 /// Evaluates an expression that must be known before the run.
@@ -134,6 +143,23 @@ pub fn eval(e: &ast::Expr, env: &ConstEnv<'_>) -> Result<Const, Diagnostic> {
             let name = &p.segments[0].name;
             if let Some(c) = env.settings.get(name) {
                 c.clone()
+            } else if let Some(bound) = (env.bindings)(name) {
+                match bound {
+                    Some(c) => c,
+                    None => {
+                        return Err(Diagnostic::error(
+                            "E0305",
+                            format!(
+                                "`{name}` is computed during the run, but this must be a constant"
+                            ),
+                            e.span,
+                        )
+                        .label("a reward binding that reads run-time values")
+                        .help(format!(
+                            "bind `{name}` to a number (`{name} = 0.5`) or write the number here"
+                        )));
+                    }
+                }
             } else if (env.names)(name) {
                 Const::Name(name.clone())
             } else {

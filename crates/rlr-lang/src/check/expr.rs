@@ -40,6 +40,9 @@ pub(super) struct StageCx<'s> {
     pub nodes: Vec<Option<ir::Node>>,
     /// Per node: whether its value depends on the main rollouts.
     pub uses_main: Vec<bool>,
+    /// Bindings read as constant arguments (`gra(..., delta = d)`): used,
+    /// though no graph edge leaves them.
+    pub const_reads: std::collections::HashSet<NodeId>,
 }
 
 /// The names visible inside a function body.
@@ -909,12 +912,27 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
                         let decls = &self.c.decls;
                         let names = |n: &str| decls.contains_key(n);
                         let declared: Vec<&str> = decls.keys().map(String::as_str).collect();
+                        let read = std::cell::RefCell::new(Vec::new());
+                        let (bound, nodes) = (&self.st.bindings, &self.st.nodes);
+                        let bindings = |n: &str| {
+                            let id = bound.get(n)?;
+                            read.borrow_mut().push(*id);
+                            Some(
+                                nodes
+                                    .get(id.0 as usize)
+                                    .and_then(Option::as_ref)
+                                    .and_then(|node| fold(&node.expr)),
+                            )
+                        };
                         let cenv = consts::ConstEnv {
                             settings: self.st.settings,
                             names: &names,
                             declared: &declared,
+                            bindings: &bindings,
                         };
-                        consts::eval(&arg.value, &cenv)
+                        let value = consts::eval(&arg.value, &cenv);
+                        self.st.const_reads.extend(read.into_inner());
+                        value
                     };
                     match value.and_then(|v| self.c.conform_named(v, param, &arg.value)) {
                         Ok(v) => args.push((param.name, Arg::Const(v))),

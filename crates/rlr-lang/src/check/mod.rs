@@ -6,6 +6,8 @@
 //! that order (expanding user functions), then type filters and objectives,
 //! and finally build the DAG and warn about unused bindings.
 
+#[cfg(test)]
+mod const_binding_tests;
 mod consts;
 mod expr;
 mod stage;
@@ -251,6 +253,7 @@ impl<'a> Checker<'a> {
             settings: &empty,
             names: &no_names,
             declared: &[],
+            bindings: &consts::no_bindings,
         };
         for f in &r.fields {
             let key = f.name.name.as_str();
@@ -405,6 +408,7 @@ impl<'a> Checker<'a> {
                 settings: &scope,
                 names: &names,
                 declared: &declared,
+                bindings: &consts::no_bindings,
             };
             match consts::eval(&arg.value, &env) {
                 Ok(v) => match self.conform_named(v, param, &arg.value) {

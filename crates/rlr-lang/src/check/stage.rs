@@ -109,6 +109,7 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         rejected: Default::default(),
         nodes: Vec::new(),
         uses_main: Vec::new(),
+        const_reads: Default::default(),
     };
 
     // Names: bindings and branches share the stage's namespace.
@@ -277,6 +278,7 @@ pub(super) fn check_stage<'a>(c: &mut Checker<'a>, s: &'a ast::Stage) -> Option<
         if node.origin == Origin::Binding
             && !read
             && !used_by_statements.contains(&id)
+            && !st.const_reads.contains(&id)
             && !node.name.starts_with('_')
         {
             c.diags.push(
@@ -444,6 +446,7 @@ fn branch(ex: &mut Ex<'_, '_, '_>, b: &ast::Branch) -> Option<ir::BranchDef> {
         settings: &settings,
         names: &names,
         declared: &declared,
+        bindings: &super::consts::no_bindings,
     };
     for p in &no_prompt {
         let given = rest
