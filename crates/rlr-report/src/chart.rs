@@ -53,15 +53,22 @@ pub struct Chart {
 pub const MARKERS_UP_TO: usize = 60;
 
 impl Chart {
-    /// The x range: from 0 to the last point or mark (at least 1).
+    /// The x range: from the first to the last point or mark, at least 1
+    /// wide; (0, 1) when there are none.
     pub fn x_range(&self) -> (f64, f64) {
         let xs = self
             .lines
             .iter()
             .flat_map(|l| l.segments.iter().flatten().map(|p| p.0))
-            .chain(self.marks.iter().map(|m| m.x));
-        let hi = xs.fold(1.0f64, f64::max);
-        (0.0, hi)
+            .chain(self.marks.iter().map(|m| m.x))
+            .filter(|x| x.is_finite());
+        let (lo, hi) = xs.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), x| {
+            (lo.min(x), hi.max(x))
+        });
+        if lo > hi {
+            return (0.0, 1.0);
+        }
+        (lo, hi.max(lo + 1.0))
     }
 
     /// The y range of every point and band, padded by 5 % (a flat line gets
@@ -183,7 +190,9 @@ mod tests {
             }],
             ..Chart::default()
         };
-        assert_eq!(c.x_range(), (0.0, 6.0));
+        // From the first point to the stage mark after it.
+        assert_eq!(c.x_range(), (1.0, 6.0));
+        assert_eq!(Chart::default().x_range(), (0.0, 1.0));
         let (lo, hi) = c.y_range();
         assert!(
             (lo + 0.1).abs() < 1e-12 && (hi - 2.1).abs() < 1e-12,

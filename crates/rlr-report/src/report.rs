@@ -42,9 +42,13 @@ pub fn keys(runs: &[Run]) -> Vec<String> {
 
 /// The chart of `key`: one line per run that logged it (run `i` in colour
 /// `i`), broken at stage boundaries, with the std band of a binding, and
-/// a mark where each stage starts.
+/// a mark where each stage it was logged in starts. A quantity logged in
+/// one stage only (a reward binding) spans the chart, not a sliver at the
+/// end of the warm-up's steps.
 pub fn chart(runs: &[Run], key: &str) -> Chart {
     let mut lines = Vec::new();
+    // Per run, the stages this quantity has points in.
+    let mut logged_in: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); runs.len()];
     for (i, run) in runs.iter().enumerate() {
         let Some(series) = run.series.get(key) else {
             continue;
@@ -56,6 +60,7 @@ pub fn chart(runs: &[Run], key: &str) -> Chart {
         };
         let mut stage = None;
         for p in &series.points {
+            logged_in[i].insert(p.stage);
             // A new stage starts a new segment (and band).
             if stage != Some(p.stage) {
                 stage = Some(p.stage);
@@ -73,8 +78,8 @@ pub fn chart(runs: &[Run], key: &str) -> Chart {
         lines.push(line);
     }
     let mut marks: Vec<Mark> = Vec::new();
-    for run in runs {
-        for s in &run.stages {
+    for (run, logged) in runs.iter().zip(&logged_in) {
+        for s in logged.iter().filter_map(|k| run.stages.get(*k)) {
             if !marks.iter().any(|m| m.x == s.offset && m.label == s.name) {
                 marks.push(Mark {
                     x: s.offset,
@@ -177,6 +182,21 @@ mod tests {
             file_stems(&keys),
             ["eval-accuracy", "eval-accuracy-2", "binding-a_b"]
         );
+    }
+
+    #[test]
+    fn a_quantity_of_one_stage_spans_its_chart_and_marks_only_that_stage() {
+        let run = Run::from_text(Path::new("a"), crate::metrics::TWO_STAGES)
+            .unwrap_or_else(|e| panic!("{e}"));
+        // `correct` is logged in `rl` only (steps 3 and 4 of the run's axis).
+        let c = chart(std::slice::from_ref(&run), "binding/correct");
+        let marks: Vec<(&str, f64)> = c.marks.iter().map(|m| (m.label.as_str(), m.x)).collect();
+        assert_eq!(marks, [("rl", 2.0)]);
+        assert_eq!(c.x_range(), (2.0, 4.0));
+        // Held-out accuracy is logged in both: both marks, from 0.
+        let c = chart(std::slice::from_ref(&run), "eval/accuracy");
+        assert_eq!(c.marks.len(), 2);
+        assert_eq!(c.x_range(), (0.0, 4.0));
     }
 
     #[test]

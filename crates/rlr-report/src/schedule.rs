@@ -160,6 +160,7 @@ mod tests {
             c.lines[0].segments[0],
             [(1.0, 0.5), (2.0, 0.25), (3.0, 0.0)]
         );
-        assert_eq!(c.x_range(), (0.0, 3.0));
+        // The axis starts at the first step, not 0.
+        assert_eq!(c.x_range(), (1.0, 3.0));
     }
 }
