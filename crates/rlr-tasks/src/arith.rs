@@ -85,6 +85,8 @@ pub(crate) struct Arith {
     seed: u64,
     max: i64,
     ops: Vec<char>,
+    /// Share of prompts worded as a rephrasing (the wordings then swap).
+    rephrase: f64,
     fallback: [Sum; 2],
 }
 
@@ -95,6 +97,12 @@ const NAME: &str = "arith";
 pub(crate) fn build(decl: &Decl, seed: u64) -> Result<Arith, String> {
     let max = draw::int_in(decl, "max", 1, MAX_OPERAND)?;
     let ops = draw::ops(decl)?;
+    let rephrase = draw::real(decl, "rephrase")?;
+    if !(0.0..=1.0).contains(&rephrase) {
+        return Err(format!(
+            "`arith`: `rephrase = {rephrase}` is a share, between 0 and 1"
+        ));
+    }
     let what = format!(
         "`arith(max = {max}, ops = {:?})`",
         ops.iter().collect::<String>()
@@ -104,6 +112,7 @@ pub(crate) fn build(decl: &Decl, seed: u64) -> Result<Arith, String> {
         seed,
         max,
         ops,
+        rephrase,
         fallback,
     })
 }
@@ -119,13 +128,17 @@ impl Task for Arith {
             Some(Sum::generate(r, self.max, &self.ops))
         })
         .unwrap_or_else(|| draw::fallback(&self.fallback, split));
+        let mut prompt = format!("What is {}?", p.expression());
+        let mut rephrased = p.rephrased(&mut rng);
+        // Drawn last, and only when asked for, so `rephrase = 0` keeps the
+        // problems every earlier run saw.
+        if self.rephrase > 0.0 && rng.chance(self.rephrase) {
+            std::mem::swap(&mut prompt, &mut rephrased);
+        }
         let mut fields = Map::new();
-        fields.insert(
-            "prompt".into(),
-            Value::String(format!("What is {}?", p.expression())),
-        );
+        fields.insert("prompt".into(), Value::String(prompt));
         fields.insert("answer".into(), Value::String(p.value().to_string()));
-        fields.insert("rephrased".into(), Value::String(p.rephrased(&mut rng)));
+        fields.insert("rephrased".into(), Value::String(rephrased));
         Sample {
             fields,
             demonstration: p.demonstration(),
@@ -137,7 +150,7 @@ impl Task for Arith {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::{self, decl, int, text};
+    use crate::testkit::{self, decl, int, share, text};
 
     #[test]
     fn samples_pass_the_common_checks_and_demonstrations_score_full_marks() {
@@ -146,6 +159,7 @@ mod tests {
             vec![("max", int(20))],
             vec![("ops", text("+-*"))],
             vec![("max", int(MAX_OPERAND)), ("ops", text("*"))],
+            vec![("max", int(20)), ("rephrase", share(0.5))],
         ];
         for args in configs {
             let d = decl(NAME, &args);
@@ -168,6 +182,34 @@ mod tests {
         assert!(s.prompt().starts_with("What is "), "{}", s.prompt());
         let rephrased = s.fields["rephrased"].as_str().unwrap_or("");
         assert!(!rephrased.is_empty() && rephrased != s.prompt());
+    }
+
+    #[test]
+    fn rephrase_swaps_the_wordings_in_its_share_of_problems() {
+        let plain = build(&decl(NAME, &[]), 5).expect("builds");
+        for (p, lo, hi) in [(0.0, 0, 0), (0.3, 240, 360), (1.0, 1000, 1000)] {
+            let task = build(&decl(NAME, &[("rephrase", share(p))]), 5).expect("builds");
+            let mut swapped = 0;
+            for i in 0..1000 {
+                let (s, base) = (task.sample(Split::Train, i), plain.sample(Split::Train, i));
+                // The same problem, answer and demonstration; only the wording moves.
+                assert_eq!(s.fields["answer"], base.fields["answer"]);
+                assert_eq!(s.demonstration, base.demonstration);
+                if s.prompt() == base.prompt() {
+                    assert_eq!(s.fields["rephrased"], base.fields["rephrased"]);
+                } else {
+                    swapped += 1;
+                    assert_eq!(s.prompt(), base.fields["rephrased"].as_str().unwrap_or(""));
+                    assert_eq!(s.fields["rephrased"].as_str(), Some(base.prompt()));
+                }
+            }
+            assert!(
+                (lo..=hi).contains(&swapped),
+                "rephrase {p}: {swapped} of 1000"
+            );
+        }
+        let bad = build(&decl(NAME, &[("rephrase", share(1.5))]), 5);
+        assert!(bad.is_err_and(|e| e.contains("between 0 and 1")));
     }
 
     #[test]

@@ -62,6 +62,11 @@ pub(crate) fn int(i: i64) -> Const {
     Const::Int(i)
 }
 
+/// A real constant.
+pub(crate) fn share(x: f64) -> Const {
+    Const::Real(x)
+}
+
 /// A string constant.
 pub(crate) fn text(s: &str) -> Const {
     Const::Str(s.to_string())

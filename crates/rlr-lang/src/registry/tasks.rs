@@ -66,6 +66,13 @@ pub static ALL: &[Builtin] = &[
                 "operands are drawn from 0..=max",
             ),
             OPS,
+            real(
+                "rephrase",
+                0.0,
+                Some(UNIT),
+                "share of problems whose prompt is one of the other wordings (`sample.rephrased` \
+                 is then \"What is a + b?\"), so a warm-up sees both",
+            ),
         ],
         &[PROMPT, ANSWER, REPHRASED],
         "Two-operand arithmetic: \"What is 37 + 48?\" with the exact integer answer. The \
