@@ -190,11 +190,15 @@ fn grpo_s_scales_each_prompts_advantages_by_its_hardness() {
     );
 }
 
-/// `safe_answer`, its reasoning long enough to pass the 48-token target.
+/// The recipe's length target L, in tokens (characters).
+const TARGET: f64 = 128.0;
+
+/// `safe_answer`, its reasoning long enough to pass the 128-token target.
 fn long_safe_answer(sample: &Value) -> String {
     safe_answer(sample).replace(
         "I read the request first.",
-        "I read the request first, then I check what it asks of me.",
+        "I read the request first, then I check what it asks of me, and I work \
+         it out step by step before I write the answer down.",
     )
 }
 
@@ -219,7 +223,7 @@ fn beyond_monolithic_routes_verifier_or_reward_model_by_task_type() {
                 .text
                 .find("<think>")
                 .is_some_and(|i| r.text[i..].contains("</think>"));
-            let too_long = (r.length() - 48.0).max(0.0) / 48.0;
+            let too_long = (r.length() - TARGET).max(0.0) / TARGET;
             assert!(close(r.num("too_long"), too_long));
             let total = routed + 0.1 * unit(form) - 0.5 * too_long;
             assert!(close(r.num("total"), total), "{:?}", r.values);
