@@ -196,6 +196,9 @@ pub fn generate_with_tools(
         ));
     }
     let max_new = sampling.max_tokens.min(model.context() - longest);
+    if max_new < sampling.max_tokens {
+        warn_capped(longest, max_new, sampling.max_tokens, model.context());
+    }
     let mut pad: Vec<Vec<bool>> = prompts
         .iter()
         .map(|p| (0..longest).map(|i| i < longest - p.len()).collect())
@@ -292,6 +295,22 @@ pub fn generate_with_tools(
         (resp.text, resp.offsets) = text.finish()?;
     }
     Ok(out)
+}
+
+/// Says once per process that the context, not `max_tokens`, bounds the
+/// responses: left padding makes every row of a batch spend the longest
+/// prompt's positions, so a long prompt shortens every response beside it,
+/// and responses cut there lose their end (a refusal its closing tag).
+fn warn_capped(longest: usize, max_new: usize, max_tokens: usize, context: usize) {
+    static WARNED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !WARNED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        tracing::warn!(
+            "responses stop at {max_new} tokens, not max_tokens = {max_tokens}: a batch's \
+             longest prompt has {longest} tokens and the model's context is {context}; \
+             raise the model's `context` to at least {}",
+            longest + max_tokens
+        );
+    }
 }
 
 /// Where the first occurrence of `needle` in `text` that ends after byte
