@@ -948,10 +948,16 @@ impl<'c, 'a, 's> Ex<'c, 'a, 's> {
             return None;
         }
         // A relation compares each response with a reference set, which may be
-        // another branch's rollouts (PAR's references): only its first input
-        // decides whose rollouts the result belongs to.
+        // another branch's rollouts (PAR's references): its first per-response
+        // input decides whose rollouts the result belongs to. A coarser one
+        // before it (GRPO-S's prompt embedding against the reference
+        // rollouts) has no rollouts of its own and must not decide.
         let refs: Vec<&Typed> = if family == Family::Relate {
-            let own = signals.first().map(|t| t.set.clone());
+            let own = signals
+                .iter()
+                .find(|t| t.ty().scope >= Scope::Response)
+                .or(signals.first())
+                .map(|t| t.set.clone());
             signals
                 .iter()
                 .filter(|t| t.ty().scope < Scope::Response || Some(&t.set) == own.as_ref())

@@ -10,6 +10,8 @@
 mod const_binding_tests;
 mod consts;
 mod expr;
+#[cfg(test)]
+mod relate_tests;
 mod stage;
 #[cfg(test)]
 mod tests;
