@@ -119,10 +119,14 @@ fn a_report_of_several_runs_overlays_them_and_notes_a_run_without_metrics() {
         "{}",
         o.stderr
     );
-    let svg = read(&out.join("reward.svg"));
-    for name in ["a", "b", "warmup", "rl"] {
-        assert!(svg.contains(&format!("\n{name}\n</text>")), "{name}");
-    }
+    // Both runs overlaid; the loss spans both stages and marks both, the
+    // reward (logged in `rl` only) marks only its own stage.
+    let labels = |file: &str| {
+        let svg = read(&out.join(file));
+        ["a", "b", "warmup", "rl"].map(|name| svg.contains(&format!("\n{name}\n</text>")))
+    };
+    assert_eq!(labels("loss.svg"), [true, true, true, true]);
+    assert_eq!(labels("reward.svg"), [true, true, false, true]);
     let md = read(&out.join("index.md"));
     assert!(md.contains("| b | rl | 2 | 0.6 |"), "{md}");
     assert!(md.contains("`empty` has no metrics"), "{md}");
