@@ -308,7 +308,7 @@ fn warn_capped(longest: usize, max_new: usize, max_tokens: usize, context: usize
             "responses stop at {max_new} tokens, not max_tokens = {max_tokens}: a batch's \
              longest prompt has {longest} tokens and the model's context is {context}; \
              raise the model's `context` to at least {}",
-            longest + max_tokens
+            longest.saturating_add(max_tokens)
         );
     }
 }
